@@ -1,0 +1,258 @@
+"""The findings document (``findings.json``): the public contract reporters, baselines and CI build on.
+
+Its shape is fixed by DESIGN.md; the JSON Schema shipped in the package is
+generated from these models (``findings_json_schema``), and a test fails when
+the checked-in copy is stale. Reporters read only this document: it carries
+the rule catalogue too, so no reporter needs the registry or Azure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from scanner.errors import SnapshotError
+from scanner.inventory import CollectionError, Identity, ScopeRequest, normalize_id
+from scanner.rule import Severity, Status
+
+FINDINGS_SCHEMA_VERSION = "1.0"
+
+FINGERPRINT_VERSION = "v1"
+"""Part of every fingerprint: bump only if the recipe below changes (it would re-key every alert)."""
+
+
+def fingerprint(rule_id: str, resource_id: str, sub_id: str | None = None) -> str:
+    """A stable identity for (rule, resource, sub-object), never derived from volatile values.
+
+    Case and trailing slashes of the ARM id do not matter, and neither do
+    dates, messages or the tool's version, so an alert keeps its identity
+    week to week and across patch releases.
+    """
+    key = "|".join((FINGERPRINT_VERSION, rule_id.upper(), normalize_id(resource_id), (sub_id or "").lower()))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RemediationDoc(_Doc):
+    """How to fix a failure."""
+
+    portal: str
+    cli: str | None = None
+    bicep: str | None = None
+
+
+class ComplianceDoc(_Doc):
+    """Control mappings of a rule."""
+
+    hipaa: list[str] = Field(default_factory=list)
+    nist: list[str] = Field(default_factory=list)
+    mcsb: list[str] = Field(default_factory=list)
+    azure_policy: list[str] = Field(default_factory=list)
+
+
+class RuleDoc(_Doc):
+    """One rule of the catalogue as it ran (after severity overrides)."""
+
+    id: str
+    version: str
+    area: str
+    title: str
+    severity: Severity
+    description: str
+    rationale: str
+    remediation: RemediationDoc
+    references: list[str] = Field(default_factory=list)
+    compliance: ComplianceDoc
+    resource_types: list[str] = Field(default_factory=list)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    """The effective settings the rule ran with (defaults plus config overrides)."""
+
+
+class Suppression(_Doc):
+    """The accepted-risk entry that suppressed a failure."""
+
+    justification: str
+    expires: date
+    owner: str
+    entry: str | None = None
+    """Where the entry came from (``file:line``), for auditors."""
+
+
+class Finding(_Doc):
+    """One result of one rule for one examined resource (or sub-object)."""
+
+    rule_id: str
+    rule_version: str = "1"
+    title: str
+    severity: Severity
+    status: Status
+    resource_id: str
+    resource_type: str
+    resource_name: str | None = None
+    subscription_id: str | None = None
+    sub_id: str | None = None
+    message: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    remediation: RemediationDoc
+    compliance: ComplianceDoc
+    fingerprint: str
+    suppression: Suppression | None = None
+    baseline_state: Literal["new", "unchanged"] | None = None
+
+
+class SubscriptionCoverage(_Doc):
+    """Whether one subscription in scope was read completely."""
+
+    subscription_id: str
+    display_name: str | None = None
+    complete: bool
+
+
+class Coverage(_Doc):
+    """What was read: the auditor's answer to 'did the scan see everything?'."""
+
+    complete: bool
+    subscriptions_total: int
+    subscriptions_complete: int
+    subscriptions: list[SubscriptionCoverage] = Field(default_factory=list)
+    graph_complete: bool = True
+
+
+class ScanInfo(_Doc):
+    """When, where and as whom the scan ran."""
+
+    started_at: datetime
+    finished_at: datetime
+    tenant_id: str
+    tenant_name: str | None = None
+    cloud: str
+    identity: Identity | None = None
+    scope: ScopeRequest
+    coverage: Coverage
+    errors: list[CollectionError] = Field(default_factory=list)
+    snapshot_schema_version: str | None = None
+    rule_catalogue_version: str | None = None
+    """A digest of the rule ids and versions that ran: two scans with equal values ran the same rules."""
+
+
+class Summary(_Doc):
+    """Counts for the executive summary and the gate line."""
+
+    total: int
+    by_status: dict[str, int]
+    failures_by_severity: dict[str, int]
+    """Unsuppressed failures only, per severity."""
+    suppressed: int = 0
+    new_failures: int | None = None
+    fixed: int | None = None
+
+
+class FixedFinding(_Doc):
+    """A failure present in the baseline and gone now."""
+
+    rule_id: str
+    title: str
+    severity: Severity
+    resource_id: str
+    sub_id: str | None = None
+    fingerprint: str
+    message: str
+
+
+class BaselineInfo(_Doc):
+    """The baseline this scan was compared with."""
+
+    path: str | None = None
+    started_at: datetime | None = None
+    fixed: list[FixedFinding] = Field(default_factory=list)
+
+
+class ToolDoc(_Doc):
+    """Which build of the tool produced the findings."""
+
+    name: str = "ahds-audit"
+    version: str
+
+
+class ScanReport(_Doc):
+    """The whole ``findings.json`` document."""
+
+    schema_version: str = FINDINGS_SCHEMA_VERSION
+    tool: ToolDoc
+    scan: ScanInfo
+    summary: Summary
+    results: list[Finding]
+    rules: list[RuleDoc] = Field(default_factory=list)
+    baseline: BaselineInfo | None = None
+    report_id: str | None = None
+    """Content digest of this document's results: names this report in the HTML footer and bundles."""
+
+    def to_json(self) -> str:
+        """Serialise deterministically: sorted keys, ISO datetimes, UTF-8 safe."""
+        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def summarize(results: list[Finding]) -> Summary:
+    """Count results by status, and unsuppressed failures by severity."""
+    by_status = {s.value: 0 for s in Status}
+    by_sev = {s.value: 0 for s in Severity}
+    suppressed = 0
+    new = 0
+    for f in results:
+        by_status[f.status.value] += 1
+        if f.status is Status.FAIL:
+            if f.suppression is not None:
+                suppressed += 1
+            else:
+                by_sev[f.severity.value] += 1
+                if f.baseline_state == "new":
+                    new += 1
+    has_baseline = any(f.baseline_state is not None for f in results)
+    return Summary(
+        total=len(results),
+        by_status=by_status,
+        failures_by_severity=by_sev,
+        suppressed=suppressed,
+        new_failures=new if has_baseline else None,
+    )
+
+
+def sort_key(f: Finding) -> tuple[int, str, str, str]:
+    """Deterministic report order: most severe first, then rule id, resource id, sub-object."""
+    return (-f.severity.rank, f.rule_id, normalize_id(f.resource_id), f.sub_id or "")
+
+
+def findings_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``findings.json``, generated from the models (shipped in the package)."""
+    schema = ScanReport.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/ahds-audit/ahds-audit/schema/findings.schema.json"
+    return schema
+
+
+def load_findings(path: Path) -> ScanReport:
+    """Read a ``findings.json`` (e.g. a baseline). Raises SnapshotError (exit 2) with one line."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read findings: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotError(f"{path}: not a valid findings.json ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("schema_version"), str):
+        raise SnapshotError(f"{path}: not an ahds-audit findings.json (no schema_version)")
+    if data["schema_version"].split(".")[0] != FINDINGS_SCHEMA_VERSION.split(".")[0]:
+        raise SnapshotError(f"{path}: findings schema_version {data['schema_version']!r} is not supported")
+    try:
+        return ScanReport.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SnapshotError(f"{path}: malformed findings.json at {where}: {first['msg']}") from exc
