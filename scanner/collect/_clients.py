@@ -1,0 +1,215 @@
+"""The SDK clients of one collection run: ARM management clients and the Graph request adapter.
+
+Every client is built once per run, for the configured cloud (endpoint, token
+scope, CA via the caller's ``ssl.SSLContext``), with bounded retries and
+timeouts, and shares one HTTP connection pool. A guard policy in every ARM
+pipeline refuses anything but GET, so nothing inside an SDK (such as
+azure-mgmt-core's automatic resource-provider registration, a POST on a 409
+``MissingSubscriptionRegistration``) can write to the tenant.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import httpx
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import ServiceRequestError
+from azure.core.pipeline import PipelineRequest
+from azure.core.pipeline.policies import SansIOHTTPPolicy
+from azure.core.pipeline.transport import AioHttpTransport
+from azure.mgmt.apimanagement.aio import ApiManagementClient
+from azure.mgmt.authorization.aio import AuthorizationManagementClient
+from azure.mgmt.healthcareapis.aio import HealthcareApisManagementClient
+from azure.mgmt.keyvault.aio import KeyVaultManagementClient
+from azure.mgmt.network.aio import NetworkManagementClient
+from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
+from azure.mgmt.storage.aio import StorageManagementClient
+from kiota_http.middleware.options import RetryHandlerOption
+from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph_core import GraphClientFactory
+from msgraph_core.authentication import AzureIdentityAuthenticationProvider
+
+# The api-version each list is sent with: the one the installed SDK's own operation uses, so the
+# raw pages we read are exactly what the SDK would deserialise. Source of each value:
+#   subscriptions  azure.mgmt.resource.subscriptions.aio._configuration (api_version default)
+#   healthcare     azure.mgmt.healthcareapis._configuration (api_version default)
+#   authorization  azure.mgmt.authorization.aio._authorization_management_client
+#                  (LATEST_PROFILE: role_assignments / role_definitions -> DEFAULT_API_VERSION)
+#   keyvault       azure.mgmt.keyvault.operations._operations (build_vaults_list_by_subscription_request,
+#                  build_secrets_list_request, build_keys_list_request)
+#   network        azure.mgmt.network.operations._operations (build_private_endpoints_list_by_subscription_request,
+#                  build_application_gateways_list_all_request)
+#   storage        azure.mgmt.storage._configuration (api_version default)
+#   apimanagement  azure.mgmt.apimanagement._configuration (api_version default)
+# tests/collect/test_api_versions.py fails when an SDK upgrade moves one of them.
+API_VERSIONS: dict[str, str] = {
+    "subscriptions": "2022-12-01",
+    "healthcare": "2024-03-31",
+    "authorization": "2022-04-01",
+    "keyvault": "2026-05-15",
+    "network": "2026-03-01",
+    "storage": "2026-09-01",
+    "apimanagement": "2024-05-01",
+}
+
+_PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+"""The management clients insist on a subscription id; we build every URL ourselves, so it is never used."""
+
+_BACKOFF_MAX_S = 30.0
+"""Cap on one exponential-backoff sleep (azure-core and msgraph); ``Retry-After`` is honoured as sent."""
+
+
+class WriteRefused(ServiceRequestError):
+    """An SDK policy tried to send something other than GET; ahds-audit never writes."""
+
+
+class _ReadOnlyGuard(SansIOHTTPPolicy[Any, Any]):
+    """Sits after the retry policy, so it sees every attempt, including requests a policy makes itself."""
+
+    def on_request(self, request: PipelineRequest[Any]) -> None:
+        method = request.http_request.method.upper()
+        if method != "GET":
+            raise WriteRefused(f"refused {method} {urlsplit(request.http_request.url).path}: read-only scanner")
+
+
+@dataclass(frozen=True, slots=True)
+class ArmClients:
+    """The management clients of one run; collectors send raw list requests through their pipelines."""
+
+    subscriptions: SubscriptionClient
+    healthcare: HealthcareApisManagementClient
+    authorization: AuthorizationManagementClient
+    keyvault: KeyVaultManagementClient
+    network: NetworkManagementClient
+    storage: StorageManagementClient
+    apimanagement: ApiManagementClient
+    endpoint: str
+    """The ARM endpoint without a trailing slash: the only origin a ``nextLink`` may point to."""
+
+
+@dataclass(frozen=True, slots=True)
+class GraphClients:
+    """The Graph service client and its adapter (the adapter sends raw requests the builders prepare)."""
+
+    client: GraphServiceClient
+    adapter: GraphRequestAdapter
+    endpoint: str
+    """``<graph_endpoint>/v1.0``: the only prefix an ``@odata.nextLink`` may carry."""
+
+
+@asynccontextmanager
+async def open_arm_clients(
+    *,
+    credential: AsyncTokenCredential,
+    arm_endpoint: str,
+    ssl_context: ssl.SSLContext,
+    concurrency: int,
+    timeout_s: float,
+    max_retries: int,
+) -> AsyncIterator[ArmClients]:
+    """Build the seven management clients over one aiohttp session; close them all on exit.
+
+    The session's connector uses ``ssl_context`` (TLS is never turned off) and
+    holds at most ``concurrency`` connections. Retries: ``max_retries`` with
+    exponential backoff capped at 30 s; read and connect timeouts ``timeout_s``.
+    """
+    endpoint = arm_endpoint.rstrip("/")
+    connector = aiohttp.TCPConnector(ssl=ssl_context, limit=concurrency)
+    session = aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False, trust_env=True
+    )
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(session.close)
+
+        def options() -> dict[str, Any]:
+            return {
+                "base_url": endpoint,
+                "credential_scopes": [f"{endpoint}/.default"],
+                "transport": AioHttpTransport(
+                    session=session, session_owner=False, read_timeout=timeout_s, connection_timeout=timeout_s
+                ),
+                "retry_total": max_retries,
+                "retry_backoff_factor": 0.8,
+                "retry_backoff_max": _BACKOFF_MAX_S,
+                "per_retry_policies": [_ReadOnlyGuard()],
+            }
+
+        sub = _PLACEHOLDER_SUBSCRIPTION
+        clients = ArmClients(
+            subscriptions=SubscriptionClient(credential, **options()),
+            healthcare=HealthcareApisManagementClient(credential, sub, **options()),
+            authorization=AuthorizationManagementClient(credential, sub, **options()),
+            keyvault=KeyVaultManagementClient(credential, sub, **options()),
+            network=NetworkManagementClient(credential, sub, **options()),
+            storage=StorageManagementClient(credential, sub, **options()),
+            apimanagement=ApiManagementClient(credential, sub, **options()),
+            endpoint=endpoint,
+        )
+        for client in (
+            clients.subscriptions,
+            clients.healthcare,
+            clients.authorization,
+            clients.keyvault,
+            clients.network,
+            clients.storage,
+            clients.apimanagement,
+        ):
+            await stack.enter_async_context(client)
+        yield clients
+
+
+@asynccontextmanager
+async def open_graph_client(
+    *,
+    credential: AsyncTokenCredential,
+    graph_endpoint: str,
+    ssl_context: ssl.SSLContext,
+    concurrency: int,
+    timeout_s: float,
+    max_retries: int,
+) -> AsyncIterator[GraphClients]:
+    """Build a ``GraphServiceClient`` for ``graph_endpoint``; close its HTTP client on exit.
+
+    msgraph-core's default middleware stays in place (its retry handler honours
+    ``Retry-After`` on 429/503/504, POST included), bounded to ``max_retries``.
+    The token is requested for ``<graph_endpoint>/.default`` and attached only
+    to requests for the Graph host (kiota's allowed-hosts check: the default
+    list names Microsoft's clouds only, so a sovereign or custom endpoint must
+    be listed explicitly).
+    """
+    endpoint = graph_endpoint.rstrip("/")
+    host = urlsplit(endpoint).hostname
+    if not host:
+        raise ValueError(f"graph endpoint {graph_endpoint!r} has no host")
+    base_url = f"{endpoint}/v1.0"
+    http = httpx.AsyncClient(
+        base_url=base_url,
+        verify=ssl_context,
+        timeout=httpx.Timeout(timeout_s),
+        limits=httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency),
+        trust_env=True,
+    )
+    retry = RetryHandlerOption(delay=0.0, max_retries=min(max_retries, RetryHandlerOption.MAX_MAX_RETRIES))
+    http = GraphClientFactory.create_with_default_middleware(
+        client=http, options={RetryHandlerOption.get_key(): retry}
+    )
+    auth = AzureIdentityAuthenticationProvider(
+        credential, scopes=[f"{endpoint}/.default"], allowed_hosts=[host]
+    )
+    adapter = GraphRequestAdapter(auth, client=http)
+    try:
+        yield GraphClients(client=GraphServiceClient(request_adapter=adapter), adapter=adapter, endpoint=base_url)
+    finally:
+        await http.aclose()
+
+
+def api_version(family: str) -> str:
+    """The api-version for an ARM list of ``family`` (a key of ``API_VERSIONS``)."""
+    return API_VERSIONS[family]

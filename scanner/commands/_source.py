@@ -1,0 +1,60 @@
+"""Where a command's configuration comes from: a config file, or the bundled demo emulator.
+
+``--demo`` starts the emulator in-process, writes a ready config for it and
+puts the demo client's secret into the environment variable that config
+names, exactly as a user would for a real tenant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from scanner.config import Config, load_config
+from scanner.errors import ConfigError
+
+DEMO_OUTPUT_DIR = Path("ahds-audit-demo")
+
+
+@contextlib.contextmanager
+def open_config(args: argparse.Namespace, *, required: bool = True) -> Iterator[Config | None]:
+    """Yield the Config for ``args`` (``--config``, ``$AHDS_AUDIT_CONFIG`` or ``--demo``).
+
+    With ``--demo`` the emulator runs for the duration of the ``with`` block.
+    Raises ConfigError when a config is required and none was given.
+    """
+    from scanner.cli import config_path
+
+    if getattr(args, "demo", False):
+        from scanner.emulator import Emulator
+
+        with tempfile.TemporaryDirectory(prefix="ahds-audit-demo-") as tmp, Emulator(
+            workdir=Path(tmp)
+        ) as emu:
+            cfg_file = emu.write_config(Path(tmp) / "demo-config.yaml", output_dir=DEMO_OUTPUT_DIR.resolve())
+            cfg = load_config(cfg_file)
+            env_name = cfg.auth.client_secret_env or "AHDS_AUDIT_CLIENT_SECRET"
+            previous = os.environ.get(env_name)
+            os.environ[env_name] = emu.client_secret
+            try:
+                yield cfg
+            finally:
+                if previous is None:
+                    os.environ.pop(env_name, None)
+                else:
+                    os.environ[env_name] = previous
+        return
+    path = config_path(args)
+    if path is None:
+        if required:
+            raise ConfigError(
+                "no configuration: pass --config FILE (or set AHDS_AUDIT_CONFIG), or --demo",
+                hint="start from sample-config.yaml in the project root",
+            )
+        yield None
+        return
+    yield load_config(path)

@@ -1,0 +1,25 @@
+"""The ``rules`` command: list the catalogue or show one rule, including packs from the config's folder."""
+
+from __future__ import annotations
+
+import argparse
+
+from scanner.commands._source import open_config
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    """``rules list`` / ``rules show ID``; exit 2 for an unknown id."""
+    from scanner.catalog import render_list, render_show
+    from scanner.errors import UsageError
+    from scanner.plugins import load_registry
+
+    with open_config(args, required=False) as cfg:
+        folder = cfg.rules.folder if cfg is not None else None
+    registry = load_registry(rules_folder=folder)
+    if args.rules_command == "show":
+        print(render_show(registry, args.rule_id), end="")
+        return 0
+    if args.rules_command in (None, "list"):
+        print(render_list(registry, as_json=bool(getattr(args, "json", False))), end="")
+        return 0
+    raise UsageError(f"unknown rules action {args.rules_command!r}")
