@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from scanner import __version__
 from scanner.commands._source import open_config
@@ -132,7 +133,8 @@ def run_scan(args: argparse.Namespace) -> int:
     )
     out_dir = Path(args.output_dir or cfg.output.dir)
     formats = list(args.format or cfg.output.formats)
-    written = _write_reports(args, cfg, report, formats, out_dir, decision.line)
+    reporters = {name: cls() for name, cls in registry.reporters.items()}
+    written = _write_reports(args, cfg, report, formats, out_dir, decision.line, reporters)
     if args.save_snapshot:
         args.save_snapshot.parent.mkdir(parents=True, exist_ok=True)
         snapshot.save(args.save_snapshot)
@@ -152,6 +154,7 @@ def _write_reports(
     formats: list[str],
     out_dir: Path,
     gate_line: str,
+    reporters: dict[str, Any],
 ) -> dict[str, Path]:
     from reports import write_reports
     from reports.base import ReportOptions
@@ -162,7 +165,7 @@ def _write_reports(
         iac_map=dict(cfg.sarif.iac_map),
         gate_line=gate_line,
     )
-    return write_reports(report, formats, out_dir, options)  # type: ignore[arg-type]
+    return write_reports(report, formats, out_dir, options, reporters=reporters)  # type: ignore[arg-type]
 
 
 def _write_bundle(
