@@ -81,6 +81,7 @@ MCSB: dict[str, str] = {
     "PA-4": "Review and reconcile user access regularly",
     "PA-7": "Follow just enough administration (least privilege) principle",
     "AM-2": "Use only approved services",
+    "PV-1": "Define and establish secure configurations",
     "PV-5": "Perform vulnerability assessments",
 }
 """Microsoft Cloud Security Benchmark v1 controls."""

@@ -115,6 +115,14 @@ EnvVarName = Annotated[str, AfterValidator(_env_name)]
 KeyVaultSecretUri = Annotated[str, AfterValidator(_kv_secret_uri)]
 
 
+class _FieldProblem(ValueError):
+    """A cross-field problem that belongs to one key, so the error can point at that key's line."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 class _Model(BaseModel):
     """Base of every config section: immutable, and an unknown key is an error (a typo must not pass)."""
 
@@ -139,7 +147,8 @@ class CloudConfig(_Model):
         if self.name == "custom":
             missing = [k for k in ("arm_endpoint", "graph_endpoint", "authority_host") if getattr(self, k) is None]
             if missing:
-                raise ValueError(f"name 'custom' needs {', '.join(missing)}")
+                raise _FieldProblem(missing[0],
+                                    f"required when cloud.name is 'custom' (missing: {', '.join(missing)})")
         return self
 
 
@@ -183,9 +192,9 @@ class AuthConfig(_Model):
             filled["tenant_id"] = env[TENANT_ENV]
         if method in _NEEDS_APP and filled.get("client_id") is None and env.get(CLIENT_ENV):
             filled["client_id"] = env[CLIENT_ENV]
-        if method == "workload-identity" and filled.get("federated_token_file") is None:
-            if env.get(FEDERATED_TOKEN_ENV):
-                filled["federated_token_file"] = env[FEDERATED_TOKEN_ENV]
+        if (method == "workload-identity" and filled.get("federated_token_file") is None
+                and env.get(FEDERATED_TOKEN_ENV)):
+            filled["federated_token_file"] = env[FEDERATED_TOKEN_ENV]
         return filled
 
     @model_validator(mode="after")
@@ -194,25 +203,25 @@ class AuthConfig(_Model):
         stray = [k for k in sorted(self.model_fields_set) if k not in allowed | {"method", "timeout_s"}]
         stray = [k for k in stray if getattr(self, k) is not None]
         if stray:
-            raise ValueError(f"{stray[0]} is not used by method '{self.method}'")
+            raise _FieldProblem(stray[0], f"not used by method '{self.method}'; remove it or change auth.method")
         if self.method in _NEEDS_APP:
             if self.tenant_id is None:
-                raise ValueError(f"method '{self.method}' needs tenant_id (or {TENANT_ENV} in the environment)")
+                raise _FieldProblem("tenant_id", f"required for method '{self.method}' (or set {TENANT_ENV})")
             if self.client_id is None:
-                raise ValueError(f"method '{self.method}' needs client_id (or {CLIENT_ENV} in the environment)")
+                raise _FieldProblem("client_id", f"required for method '{self.method}' (or set {CLIENT_ENV})")
         if self.method == "client-secret":
             given = [k for k in ("client_secret_env", "client_secret_keyvault_uri") if getattr(self, k)]
             if len(given) != 1:
-                raise ValueError(
+                raise _FieldProblem(
+                    given[-1] if given else "client_secret_env",
                     "method 'client-secret' needs exactly one of client_secret_env "
                     "(an environment variable name) or client_secret_keyvault_uri (a Key Vault secret URI)"
                 )
         if self.method == "certificate" and self.certificate_path is None:
-            raise ValueError("method 'certificate' needs certificate_path (a PEM or PFX file)")
+            raise _FieldProblem("certificate_path", "required for method 'certificate' (a PEM or PFX file)")
         if self.method == "workload-identity" and self.federated_token_file is None:
-            raise ValueError(
-                f"method 'workload-identity' needs federated_token_file (or {FEDERATED_TOKEN_ENV} "
-                "in the environment)"
+            raise _FieldProblem(
+                "federated_token_file", f"required for method 'workload-identity' (or set {FEDERATED_TOKEN_ENV})"
             )
         return self
 
@@ -231,9 +240,9 @@ class ScopeConfig(_Model):
     @model_validator(mode="after")
     def _one_list(self) -> ScopeConfig:
         if self.subscriptions and self.exclude_subscriptions:
-            raise ValueError(
-                "subscriptions and exclude_subscriptions cannot be combined: list the ones to read, "
-                "or the ones to skip"
+            raise _FieldProblem(
+                "exclude_subscriptions",
+                "cannot be combined with scope.subscriptions: list the ones to read, or the ones to skip",
             )
         return self
 
@@ -325,8 +334,8 @@ class Config(_Model):
         Holds references only (environment variable names, Key Vault URIs, paths); any value that
         looks like a secret (possible only for a Config built in code) is replaced by ``"<redacted>"``.
         """
-        data = self.model_dump(mode="json")
-        return _scrub(data)
+        scrubbed: dict[str, Any] = _scrub(self.model_dump(mode="json"))
+        return scrubbed
 
 
 def default_config(**overrides: Any) -> Config:
@@ -528,7 +537,8 @@ def _find(root: yaml.Node, loc: tuple[str | int, ...]) -> tuple[tuple[str | int,
 
     Returns (the part of loc that exists, the key node of its last mapping step or None, the value node).
     """
-    node, key_node, found = root, None, ()
+    node, key_node = root, None
+    found: tuple[str | int, ...] = ()
     for part in loc:
         nxt = None
         if isinstance(node, yaml.MappingNode) and isinstance(part, str):
@@ -577,8 +587,7 @@ def _message(err: ErrorDetails, loc: tuple[str | int, ...]) -> str:
         return text + (f"; did you mean '{close[0]}'?" if close else "")
     if kind == "missing":
         return "required key is missing"
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+    msg = msg.removeprefix("Value error, ")
     return msg[:1].lower() + msg[1:] if msg[:2] != msg[:2].upper() else msg
 
 
@@ -587,8 +596,11 @@ def _to_config_error(exc: ValidationError, root: yaml.Node, name: str) -> Config
     err = exc.errors(include_url=False, include_input=True)[0]
     # Drop pydantic's internal loc steps (e.g. "function-after[...]", "[key]") that are not config keys.
     loc = tuple(p for p in err["loc"] if isinstance(p, int) or not re.search(r"[\[\]()]", p))
+    cause = (err.get("ctx") or {}).get("error")
+    if isinstance(cause, _FieldProblem):
+        loc = (*loc, cause.field)
     found, key_node, value_node = _find(root, loc)
-    if err["type"] == "extra_forbidden" and found == loc and key_node is not None:
+    if (err["type"] == "extra_forbidden" or isinstance(cause, _FieldProblem)) and found == loc and key_node:
         mark = key_node.start_mark
     elif found == loc and isinstance(value_node, yaml.ScalarNode | yaml.SequenceNode):
         mark = value_node.start_mark

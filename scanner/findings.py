@@ -84,6 +84,8 @@ class Suppression(_Doc):
     owner: str
     entry: str | None = None
     """Where the entry came from (``file:line``), for auditors."""
+    ticket: str | None = None
+    """The change or risk ticket the entry cites, when it cites one."""
 
 
 class Finding(_Doc):
@@ -192,6 +194,8 @@ class ScanReport(_Doc):
     results: list[Finding]
     rules: list[RuleDoc] = Field(default_factory=list)
     baseline: BaselineInfo | None = None
+    accepted_risk_warnings: list[str] = Field(default_factory=list)
+    """Accepted-risk entries that suppressed nothing (invalid, expired) or matched nothing (stale)."""
     report_id: str | None = None
     """Content digest of this document's results: names this report in the HTML footer and bundles."""
 

@@ -88,13 +88,16 @@ def decide(
     where = _threshold_words(fail_on, fail_on_new)
 
     if gated:
+        noun = "unsuppressed new failure" if fail_on_new else "unsuppressed failure"
         line = (
-            f"gate: FAILED — {_plural(len(gated), 'unsuppressed ' + ('new ' if fail_on_new else '') + 'failure')}"
-            f" at or above {fail_on.value} ({_by_severity(gated)}); threshold {where}"
+            f"gate: FAILED — {_plural(len(gated), noun)} at or above {fail_on.value} "
+            f"({_by_severity(gated)}); threshold {where}"
         )
         if gaps:
             line += f"; also incomplete: {gaps}"
-        return GateDecision(code=ExitCode.GATE_FAILED, line=line, gated_failures=len(gated), incomplete=bool(gaps))
+        return GateDecision(
+            code=ExitCode.GATE_FAILED, line=line, gated_failures=len(gated), incomplete=bool(gaps)
+        )
 
     if threshold is None:
         verdict = "gate disabled (--fail-on none)"

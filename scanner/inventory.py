@@ -282,6 +282,8 @@ class ApimService(Resource):
     gateway_url: str | None = None
     hostnames: list[str] = Field(default_factory=list)
     min_api_version: str | None = None
+    created_at: datetime | None = None
+    """``properties.createdAtUtc``: decides the TLS defaults of services created before 2018-04-01."""
 
 
 class StorageAccount(Resource):

@@ -120,6 +120,7 @@ def run_scan(args: argparse.Namespace) -> int:
     if entries is not None:
         report, supp_warnings = apply_suppressions(report, entries, today=now.date())
         warnings.extend(str(w) for w in supp_warnings)
+        report = report.model_copy(update={"accepted_risk_warnings": warnings})
     if baseline is not None and baseline_path is not None:
         report = apply_baseline(report, baseline, baseline_path=str(baseline_path))
 
