@@ -30,7 +30,7 @@ class ProgressSink(Protocol):
         """A run-level step began or ended (e.g. "Microsoft Graph: applications")."""
 
     def finish(self) -> None:
-        """The run is over; release the display."""
+        """End the run's display."""
 
 
 class NullProgress:
@@ -132,7 +132,7 @@ class RichProgress:
 
 
 def make_progress(quiet: bool, stream: TextIO | None = None) -> ProgressSink:
-    """Choose the sink: nothing when ``quiet``, a rich bar when ``stream`` (default stderr) is a TTY, else log lines.
+    """Choose the sink: nothing when ``quiet``, a rich bar when ``stream`` (stderr) is a TTY, else log lines.
 
     The stream checked is the one the display is drawn on (stderr), so redirecting
     stdout to a file keeps the bar, while a CI job (no TTY anywhere) gets log lines.

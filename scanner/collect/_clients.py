@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 import aiohttp
 import httpx
 from azure.core.credentials_async import AsyncTokenCredential
-from azure.core.exceptions import ServiceRequestError
 from azure.core.pipeline import PipelineRequest
 from azure.core.pipeline.policies import SansIOHTTPPolicy
 from azure.core.pipeline.transport import AioHttpTransport
@@ -32,9 +31,12 @@ from azure.mgmt.network.aio import NetworkManagementClient
 from azure.mgmt.resource.subscriptions.aio import SubscriptionClient
 from azure.mgmt.storage.aio import StorageManagementClient
 from kiota_http.middleware.options import RetryHandlerOption
-from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.graph_request_adapter import GraphRequestAdapter
+from msgraph.graph_service_client import GraphServiceClient
 from msgraph_core import GraphClientFactory
 from msgraph_core.authentication import AzureIdentityAuthenticationProvider
+
+from scanner.collect._errors import WriteRefused
 
 # The api-version each list is sent with: the one the installed SDK's own operation uses, so the
 # raw pages we read are exactly what the SDK would deserialise. Source of each value:
@@ -44,7 +46,8 @@ from msgraph_core.authentication import AzureIdentityAuthenticationProvider
 #                  (LATEST_PROFILE: role_assignments / role_definitions -> DEFAULT_API_VERSION)
 #   keyvault       azure.mgmt.keyvault.operations._operations (build_vaults_list_by_subscription_request,
 #                  build_secrets_list_request, build_keys_list_request)
-#   network        azure.mgmt.network.operations._operations (build_private_endpoints_list_by_subscription_request,
+#   network        azure.mgmt.network.operations._operations
+#                  (build_private_endpoints_list_by_subscription_request,
 #                  build_application_gateways_list_all_request)
 #   storage        azure.mgmt.storage._configuration (api_version default)
 #   apimanagement  azure.mgmt.apimanagement._configuration (api_version default)
@@ -63,11 +66,7 @@ _PLACEHOLDER_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 """The management clients insist on a subscription id; we build every URL ourselves, so it is never used."""
 
 _BACKOFF_MAX_S = 30.0
-"""Cap on one exponential-backoff sleep (azure-core and msgraph); ``Retry-After`` is honoured as sent."""
-
-
-class WriteRefused(ServiceRequestError):
-    """An SDK policy tried to send something other than GET; ahds-audit never writes."""
+"""Cap on one azure-core backoff sleep; ``Retry-After`` is honoured as sent (the page deadline bounds it)."""
 
 
 class _ReadOnlyGuard(SansIOHTTPPolicy[Any, Any]):
@@ -76,7 +75,8 @@ class _ReadOnlyGuard(SansIOHTTPPolicy[Any, Any]):
     def on_request(self, request: PipelineRequest[Any]) -> None:
         method = request.http_request.method.upper()
         if method != "GET":
-            raise WriteRefused(f"refused {method} {urlsplit(request.http_request.url).path}: read-only scanner")
+            path = urlsplit(request.http_request.url).path
+            raise WriteRefused(f"refused to send {method} {path}: ahds-audit is read-only")
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,8 +204,13 @@ async def open_graph_client(
         credential, scopes=[f"{endpoint}/.default"], allowed_hosts=[host]
     )
     adapter = GraphRequestAdapter(auth, client=http)
+    # httpx normalises its base_url with a trailing slash; kiota's templates start with "/", so the adapter
+    # gets the exact prefix (otherwise every path would read "/v1.0//applications").
+    adapter.base_url = base_url
     try:
-        yield GraphClients(client=GraphServiceClient(request_adapter=adapter), adapter=adapter, endpoint=base_url)
+        yield GraphClients(
+            client=GraphServiceClient(request_adapter=adapter), adapter=adapter, endpoint=base_url
+        )
     finally:
         await http.aclose()
 

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 from azure.core.exceptions import (
     ClientAuthenticationError,
+    DecodeError,
     HttpResponseError,
     ServiceRequestError,
     ServiceResponseError,
@@ -35,6 +36,13 @@ class PagingLoop(Exception):
     """A ``nextLink`` pointed back at a page already read."""
 
 
+class WriteRefused(Exception):
+    """An SDK policy tried to send something other than GET (e.g. resource-provider registration).
+
+    Deliberately not an ``AzureError``: azure-core's retry policy lets it through at once.
+    """
+
+
 class ForeignNextLink(Exception):
     """A ``nextLink`` pointed at another host: not followed, so no token leaves for it."""
 
@@ -50,6 +58,7 @@ EXPECTED: tuple[type[BaseException], ...] = (
     MalformedResponse,
     PagingLoop,
     ForeignNextLink,
+    WriteRefused,
 )
 """Failures that are data about one scope, never a reason to stop the run."""
 
@@ -69,7 +78,10 @@ def to_collection_error(scope: str, operation: str, exc: BaseException) -> Colle
     status: int | None = None
     code: str | None = None
     message: str
-    if isinstance(exc, HttpResponseError):
+    if isinstance(exc, DecodeError):  # azure-core's ContentDecodePolicy could not parse a 2xx body
+        status = exc.status_code
+        message = "malformed JSON in response"
+    elif isinstance(exc, HttpResponseError):
         status = exc.status_code
         odata = exc.error
         code = getattr(odata, "code", None) if odata is not None else None
@@ -92,7 +104,9 @@ def to_collection_error(scope: str, operation: str, exc: BaseException) -> Colle
         message = f"malformed JSON in response (line {exc.lineno}, column {exc.colno})"
     else:
         message = str(exc) or type(exc).__name__
-    return CollectionError(scope=scope, operation=operation, status=status, code=code, message=one_line(message))
+    return CollectionError(
+        scope=scope, operation=operation, status=status, code=code, message=one_line(message)
+    )
 
 
 async def guarded(
@@ -126,6 +140,7 @@ __all__ = [
     "ForeignNextLink",
     "MalformedResponse",
     "PagingLoop",
+    "WriteRefused",
     "guarded",
     "one_line",
     "to_collection_error",

@@ -12,7 +12,7 @@ import threading
 from dataclasses import dataclass, field
 
 
-@dataclass(slots=True, kw_only=False)
+@dataclass(slots=True)
 class FaultRule:
     """One injected fault.
 

@@ -20,8 +20,13 @@ JSON_CT = "application/json; charset=utf-8"
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A compact JSON response with the request-id headers ARM and Graph send."""
     merged = {"x-ms-request-id": str(uuid.uuid4()), **(headers or {})}
-    return web.Response(body=json.dumps(body, separators=(",", ":")).encode(), status=status,
-                        headers=merged, content_type="application/json", charset="utf-8")
+    return web.Response(
+        body=json.dumps(body, separators=(",", ":")).encode(),
+        status=status,
+        headers=merged,
+        content_type="application/json",
+        charset="utf-8",
+    )
 
 
 def arm_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -32,10 +37,16 @@ def arm_error(status: int, code: str, message: str, headers: dict[str, str] | No
 def graph_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
     """A Microsoft Graph error response with the ``innerError`` block Graph always adds."""
     request_id = str(uuid.uuid4())
-    inner = {"date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"), "request-id": request_id,
-             "client-request-id": request_id}
-    return json_response({"error": {"code": code, "message": message, "innerError": inner}}, status,
-                         {"request-id": request_id, **(headers or {})})
+    inner = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        "request-id": request_id,
+        "client-request-id": request_id,
+    }
+    return json_response(
+        {"error": {"code": code, "message": message, "innerError": inner}},
+        status,
+        {"request-id": request_id, **(headers or {})},
+    )
 
 
 def encode_skiptoken(offset: int) -> str:

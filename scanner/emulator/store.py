@@ -20,19 +20,30 @@ _RA_SEGMENT = "/providers/microsoft.authorization/roleassignments/"
 _RD_PATH = "/providers/Microsoft.Authorization/roleDefinitions/"
 _MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 
-KNOWN_TYPES: frozenset[str] = frozenset({
-    "microsoft.healthcareapis/workspaces", "microsoft.healthcareapis/workspaces/fhirservices",
-    "microsoft.healthcareapis/workspaces/dicomservices", "microsoft.healthcareapis/workspaces/iotconnectors",
-    "microsoft.healthcareapis/services", "microsoft.healthcareapis/services/privateendpointconnections",
-    "microsoft.healthcareapis/workspaces/privateendpointconnections",
-    "microsoft.healthcareapis/workspaces/fhirservices/privateendpointconnections",
-    "microsoft.keyvault/vaults", "microsoft.keyvault/vaults/secrets", "microsoft.keyvault/vaults/keys",
-    "microsoft.keyvault/vaults/privateendpointconnections", "microsoft.keyvault/managedhsms",
-    "microsoft.network/privateendpoints", "microsoft.network/applicationgateways",
-    "microsoft.network/virtualnetworks", "microsoft.network/networksecuritygroups",
-    "microsoft.apimanagement/service", "microsoft.storage/storageaccounts",
-    "microsoft.storage/storageaccounts/privateendpointconnections",
-})
+KNOWN_TYPES: frozenset[str] = frozenset(
+    {
+        "microsoft.healthcareapis/workspaces",
+        "microsoft.healthcareapis/workspaces/fhirservices",
+        "microsoft.healthcareapis/workspaces/dicomservices",
+        "microsoft.healthcareapis/workspaces/iotconnectors",
+        "microsoft.healthcareapis/services",
+        "microsoft.healthcareapis/services/privateendpointconnections",
+        "microsoft.healthcareapis/workspaces/privateendpointconnections",
+        "microsoft.healthcareapis/workspaces/fhirservices/privateendpointconnections",
+        "microsoft.keyvault/vaults",
+        "microsoft.keyvault/vaults/secrets",
+        "microsoft.keyvault/vaults/keys",
+        "microsoft.keyvault/vaults/privateendpointconnections",
+        "microsoft.keyvault/managedhsms",
+        "microsoft.network/privateendpoints",
+        "microsoft.network/applicationgateways",
+        "microsoft.network/virtualnetworks",
+        "microsoft.network/networksecuritygroups",
+        "microsoft.apimanagement/service",
+        "microsoft.storage/storageaccounts",
+        "microsoft.storage/storageaccounts/privateendpointconnections",
+    }
+)
 """Resource types whose empty lists answer ``{"value": []}`` rather than InvalidResourceType."""
 
 
@@ -43,7 +54,7 @@ def norm(scope: str) -> str:
 
 def resource_type_of(resource_id: str) -> str:
     """``Namespace/type[/childType...]`` of an ARM resource id (as spelled in the id)."""
-    head, sep, tail = resource_id.rpartition("/providers/")
+    _, sep, tail = resource_id.rpartition("/providers/")
     if not sep:
         return ""
     parts = tail.split("/")
@@ -79,7 +90,7 @@ class ArmStore:
 
     @classmethod
     def build(cls, tenant: Tenant) -> ArmStore:
-        """Index ``tenant``; raises ValueError for a resource without an ``id`` or outside its subscription."""
+        """Index ``tenant``; ValueError for a resource without ``id`` or outside its subscription."""
         store = cls(tenant=tenant)
         store._index_hierarchy()
         for sub in tenant.subscriptions:
@@ -87,7 +98,9 @@ class ArmStore:
                 if "id" not in resource:
                     raise ValueError(f"a resource in subscription {sub.subscription_id} has no 'id'")
                 if subscription_of(resource["id"]) != sub.subscription_id.lower():
-                    raise ValueError(f"resource {resource['id']} is not in subscription {sub.subscription_id}")
+                    raise ValueError(
+                        f"resource {resource['id']} is not in subscription {sub.subscription_id}"
+                    )
                 store._add_resource(resource, None, None)
         store._index_roles()
         return store
@@ -97,12 +110,18 @@ class ArmStore:
     def _index_hierarchy(self) -> None:
         root = self.tenant.tenant_id.lower()
         self.mg_parent[root] = None
-        self.management_groups[root] = {"name": self.tenant.tenant_id, "displayName": "Tenant Root Group",
-                                        "parent": None}
+        self.management_groups[root] = {
+            "name": self.tenant.tenant_id,
+            "displayName": "Tenant Root Group",
+            "parent": None,
+        }
         for mg in self.tenant.management_groups:
             self.mg_parent[mg.name.lower()] = (mg.parent or self.tenant.tenant_id).lower()
-            self.management_groups[mg.name.lower()] = {"name": mg.name, "displayName": mg.display_name or mg.name,
-                                                       "parent": mg.parent or self.tenant.tenant_id}
+            self.management_groups[mg.name.lower()] = {
+                "name": mg.name,
+                "displayName": mg.display_name or mg.name,
+                "parent": mg.parent or self.tenant.tenant_id,
+            }
         for sub in self.tenant.subscriptions:
             sid = sub.subscription_id.lower()
             self.subscription_mg[sid] = (sub.management_group or self.tenant.tenant_id).lower()
@@ -141,7 +160,7 @@ class ArmStore:
         key = norm(scope)
         chain = {"/"}
         if key.startswith(_MG_PREFIX):
-            chain.update(self._mg_chain(key[len(_MG_PREFIX):].split("/")[0]))
+            chain.update(self._mg_chain(key[len(_MG_PREFIX) :].split("/")[0]))
         else:
             parts = key.split("/")
             chain.update("/".join(parts[:i]) for i in range(2, len(parts) + 1))
@@ -157,8 +176,11 @@ class ArmStore:
             rid = raw.get("id") or f"{parent_id}/{child_segment}/{raw['name']}"
         else:
             rid = raw["id"]
-        served: dict[str, Any] = {"id": rid, "name": raw.get("name") or rid.rsplit("/", 1)[-1],
-                                  "type": raw.get("type") or resource_type_of(rid)}
+        served: dict[str, Any] = {
+            "id": rid,
+            "name": raw.get("name") or rid.rsplit("/", 1)[-1],
+            "type": raw.get("type") or resource_type_of(rid),
+        }
         served.update((k, v) for k, v in raw.items() if not k.startswith("_") and k not in served)
         _fill_vault_item(served, self.resources.get(norm(parent_id)) if parent_id else None)
         key = norm(rid)
@@ -183,9 +205,13 @@ class ArmStore:
         key = norm(group_id)
         if key in self.resource_groups:
             return
-        group = {"id": f"/subscriptions/{parts[2]}/resourceGroups/{parts[4]}", "name": parts[4],
-                 "type": "Microsoft.Resources/resourceGroups", "location": resource.get("location", "eastus"),
-                 "properties": {"provisioningState": "Succeeded"}}
+        group = {
+            "id": f"/subscriptions/{parts[2]}/resourceGroups/{parts[4]}",
+            "name": parts[4],
+            "type": "Microsoft.Resources/resourceGroups",
+            "location": resource.get("location", "eastus"),
+            "properties": {"provisioningState": "Succeeded"},
+        }
         self.resource_groups[key] = group
         self.groups_by_subscription[parts[2].lower()].append(group)
 
@@ -211,12 +237,16 @@ class ArmStore:
         props = dict(raw.get("properties", {}))
         scope = props["scope"]
         role_ref = raw.get("role") or props.get("roleDefinitionId", "")
-        guid = self.role_guid_by_name.get(str(role_ref).lower()) or str(role_ref).rstrip("/").rsplit("/", 1)[-1]
+        guid = (
+            self.role_guid_by_name.get(str(role_ref).lower()) or str(role_ref).rstrip("/").rsplit("/", 1)[-1]
+        )
         if "roleDefinitionId" not in props:
             sid = subscription_of(scope)
             prefix = f"/subscriptions/{sid}" if sid else ""
             props["roleDefinitionId"] = f"{prefix}{_RD_PATH}{guid}"
-        name = raw.get("name") or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{norm(scope)}|{guid}|{props['principalId']}"))
+        name = raw.get("name") or str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"{norm(scope)}|{guid}|{props['principalId']}")
+        )
         props.setdefault("principalType", "ServicePrincipal")
         props.setdefault("condition", None)
         props.setdefault("conditionVersion", None)
@@ -226,13 +256,23 @@ class ArmStore:
         props.setdefault("updatedBy", None)
         props.setdefault("delegatedManagedIdentityResourceId", None)
         props.setdefault("description", None)
-        ordered = {"roleDefinitionId": props.pop("roleDefinitionId"), "principalId": props.pop("principalId"),
-                   "principalType": props.pop("principalType"), "scope": props.pop("scope"), **props}
-        return {"id": f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}",
-                "type": "Microsoft.Authorization/roleAssignments", "name": name, "properties": ordered}
+        ordered = {
+            "roleDefinitionId": props.pop("roleDefinitionId"),
+            "principalId": props.pop("principalId"),
+            "principalType": props.pop("principalType"),
+            "scope": props.pop("scope"),
+            **props,
+        }
+        return {
+            "id": f"{scope.rstrip('/')}/providers/Microsoft.Authorization/roleAssignments/{name}",
+            "type": "Microsoft.Authorization/roleAssignments",
+            "name": name,
+            "properties": ordered,
+        }
 
-    def list_role_assignments(self, scope: str, *, at_scope_only: bool,
-                              principal_id: str | None = None) -> list[dict[str, Any]]:
+    def list_role_assignments(
+        self, scope: str, *, at_scope_only: bool, principal_id: str | None = None
+    ) -> list[dict[str, Any]]:
         """Assignments at or above ``scope``, plus below it unless ``at_scope_only`` (ARM ``atScope()``)."""
         key = ("ra", norm(scope), at_scope_only, (principal_id or "").lower())
         cached = self._cache.get(key)
@@ -241,8 +281,12 @@ class ArmStore:
         request_chain = self.scope_chain(scope)
         request_key = norm(scope)
         result = [
-            a for a, chain in self.role_assignments
-            if (norm(a["properties"]["scope"]) in request_chain or (not at_scope_only and request_key in chain))
+            a
+            for a, chain in self.role_assignments
+            if (
+                norm(a["properties"]["scope"]) in request_chain
+                or (not at_scope_only and request_key in chain)
+            )
             and (principal_id is None or a["properties"]["principalId"].lower() == principal_id.lower())
         ]
         self._cache[key] = result
@@ -254,12 +298,19 @@ class ArmStore:
         if entry is None:
             return None
         sid = subscription_of(scope)
-        prefix = f"/subscriptions/{self.subscriptions[sid]['subscriptionId']}" if sid in self.subscriptions else ""
-        return {"id": f"{prefix}{_RD_PATH}{guid.lower()}", "type": "Microsoft.Authorization/roleDefinitions",
-                "name": guid.lower(), "properties": entry[0]}
+        prefix = (
+            f"/subscriptions/{self.subscriptions[sid]['subscriptionId']}" if sid in self.subscriptions else ""
+        )
+        return {
+            "id": f"{prefix}{_RD_PATH}{guid.lower()}",
+            "type": "Microsoft.Authorization/roleDefinitions",
+            "name": guid.lower(),
+            "properties": entry[0],
+        }
 
-    def list_role_definitions(self, scope: str, *, role_type: str | None = None,
-                              role_name: str | None = None) -> list[dict[str, Any]]:
+    def list_role_definitions(
+        self, scope: str, *, role_type: str | None = None, role_name: str | None = None
+    ) -> list[dict[str, Any]]:
         """Built-in roles and the custom roles assignable at, above or below ``scope``."""
         key = ("rd", norm(scope), (role_type or "").lower(), (role_name or "").lower())
         cached = self._cache.get(key)
@@ -288,8 +339,9 @@ class ArmStore:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        result = [
-            {k: r[k] for k in ("id", "name", "type", "kind", "location", "tags", "sku") if k in r}
+        fields: tuple[str, ...] = ("id", "name", "type", "kind", "location", "tags", "sku")
+        result: list[dict[str, Any]] = [
+            {k: r[k] for k in fields if k in r}
             for r in self.top_level_by_subscription.get(subscription_id.lower(), [])
             if resource_type is None or r["type"].lower() == resource_type.lower()
         ]
@@ -337,9 +389,19 @@ class GraphStore:
             store.collections[name.lower()] = (name, list(items))
         domain = tenant.default_domain or f"{tenant.tenant_id}.onmicrosoft.com"
         store.organization = {
-            "id": tenant.tenant_id, "displayName": tenant.display_name, "tenantType": "AAD",
-            "countryLetterCode": "US", "preferredLanguage": "en",
-            "verifiedDomains": [{"capabilities": "Email, OfficeCommunicationsOnline", "isDefault": True,
-                                 "isInitial": True, "name": domain, "type": "Managed"}],
+            "id": tenant.tenant_id,
+            "displayName": tenant.display_name,
+            "tenantType": "AAD",
+            "countryLetterCode": "US",
+            "preferredLanguage": "en",
+            "verifiedDomains": [
+                {
+                    "capabilities": "Email, OfficeCommunicationsOnline",
+                    "isDefault": True,
+                    "isInitial": True,
+                    "name": domain,
+                    "type": "Managed",
+                }
+            ],
         }
         return store

@@ -125,8 +125,9 @@ class Tenant(_Doc):
     """The ``now`` the relative dates were resolved against (set by the loader)."""
 
     @classmethod
-    def from_data(cls, data: Mapping[str, Any], *, now: datetime | None = None,
-                  source: str = "<tenant data>") -> Tenant:
+    def from_data(
+        cls, data: Mapping[str, Any], *, now: datetime | None = None, source: str = "<tenant data>"
+    ) -> Tenant:
         """Validate a tenant mapping after resolving its relative dates against ``now`` (default: UTC now).
 
         Raises ConfigError naming ``source`` and the offending key path when the data is invalid.

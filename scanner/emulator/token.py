@@ -79,15 +79,27 @@ class TokenRegistry:
         now = int(time.time())
         audience = scope.split()[0].removesuffix("/.default") if scope else origin
         claims = {
-            "aud": audience, "iss": f"{origin}/{self._tenant.tenant_id}/", "iat": now, "nbf": now,
-            "exp": now + self.lifetime_s, "appid": client_id, "idtyp": "app",
-            "oid": self._sp_object_ids.get(client_id.lower(), client_id), "tid": self._tenant.tenant_id,
-            "sub": self._sp_object_ids.get(client_id.lower(), client_id), "ver": "1.0",
+            "aud": audience,
+            "iss": f"{origin}/{self._tenant.tenant_id}/",
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.lifetime_s,
+            "appid": client_id,
+            "idtyp": "app",
+            "oid": self._sp_object_ids.get(client_id.lower(), client_id),
+            "tid": self._tenant.tenant_id,
+            "sub": self._sp_object_ids.get(client_id.lower(), client_id),
+            "ver": "1.0",
             "uti": secrets.token_urlsafe(16),
         }
         header = {"typ": "JWT", "alg": "RS256", "kid": "ahds-audit-emulator"}
-        token = ".".join((_b64(json.dumps(header).encode()), _b64(json.dumps(claims).encode()),
-                          _b64(secrets.token_bytes(32))))
+        token = ".".join(
+            (
+                _b64(json.dumps(header).encode()),
+                _b64(json.dumps(claims).encode()),
+                _b64(secrets.token_bytes(32)),
+            )
+        )
         with self._lock:
             self._tokens[token] = IssuedToken(client_id, now + self.lifetime_s)
             self._order.append(token)
@@ -129,8 +141,11 @@ def _aadsts(status: int, error: str, code: int, description: str) -> web.Respons
     body = {
         "error": error,
         "error_description": f"AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {correlation} "
-                             f"Timestamp: {stamp}",
-        "error_codes": [code], "timestamp": stamp, "trace_id": trace, "correlation_id": correlation,
+        f"Timestamp: {stamp}",
+        "error_codes": [code],
+        "timestamp": stamp,
+        "trace_id": trace,
+        "correlation_id": correlation,
         "error_uri": f"https://login.microsoftonline.com/error?code={code}",
     }
     return json_response(body, status)
@@ -147,17 +162,15 @@ class EntraRoutes:
             self._tenant_names.add(tenant.default_domain.lower())
         self._clients = {c.client_id.lower(): c for c in tenant.clients}
 
-    def add_to(self, app: web.Application) -> None:
-        """Register the routes on ``app``."""
-        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self.openid_configuration)
-        app.router.add_post("/{tenant}/oauth2/v2.0/token", self.token)
-        app.router.add_get("/{tenant}/discovery/v2.0/keys", self.keys)
-
     def _unknown_tenant(self, name: str) -> web.Response:
-        return _aadsts(400, "invalid_tenant", 90002,
-                       f"Tenant '{name}' not found. Check to make sure you have the correct tenant ID and are "
-                       "signing into the correct cloud. Check with your subscription administrator, this may "
-                       "happen if there are no active subscriptions for the tenant.")
+        return _aadsts(
+            400,
+            "invalid_tenant",
+            90002,
+            f"Tenant '{name}' not found. Check to make sure you have the correct tenant ID and are "
+            "signing into the correct cloud. Check with your subscription administrator, this may "
+            "happen if there are no active subscriptions for the tenant.",
+        )
 
     async def openid_configuration(self, request: web.Request) -> web.Response:
         """OpenID Provider metadata with every endpoint on this server's origin."""
@@ -167,35 +180,57 @@ class EntraRoutes:
         origin = f"{request.scheme}://{request.host}"
         tid = self._tenant.tenant_id
         base = f"{origin}/{tid}"
-        return json_response({
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
-                                                      "client_secret_basic"],
-            "jwks_uri": f"{origin}/{tid}/discovery/v2.0/keys",
-            "response_modes_supported": ["query", "fragment", "form_post"],
-            "subject_types_supported": ["pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-            "scopes_supported": ["openid", "profile", "email", "offline_access"],
-            "issuer": f"{base}/v2.0",
-            "request_uri_parameter_supported": False,
-            "userinfo_endpoint": f"{origin}/oidc/userinfo",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-            "http_logout_supported": True,
-            "frontchannel_logout_supported": True,
-            "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
-            "claims_supported": ["sub", "iss", "cloud_instance_name", "cloud_instance_host_name",
-                                 "cloud_graph_host_name", "msgraph_host", "aud", "exp", "iat", "auth_time",
-                                 "acr", "nonce", "preferred_username", "name", "tid", "ver", "at_hash",
-                                 "c_hash", "email"],
-            "kerberos_endpoint": f"{base}/kerberos",
-            "tenant_region_scope": "NA",
-            "cloud_instance_name": request.host,
-            "cloud_graph_host_name": request.host,
-            "msgraph_host": request.host,
-            "rbac_url": origin,
-        })
+        return json_response(
+            {
+                "token_endpoint": f"{base}/oauth2/v2.0/token",
+                "token_endpoint_auth_methods_supported": [
+                    "client_secret_post",
+                    "private_key_jwt",
+                    "client_secret_basic",
+                ],
+                "jwks_uri": f"{origin}/{tid}/discovery/v2.0/keys",
+                "response_modes_supported": ["query", "fragment", "form_post"],
+                "subject_types_supported": ["pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+                "scopes_supported": ["openid", "profile", "email", "offline_access"],
+                "issuer": f"{base}/v2.0",
+                "request_uri_parameter_supported": False,
+                "userinfo_endpoint": f"{origin}/oidc/userinfo",
+                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+                "http_logout_supported": True,
+                "frontchannel_logout_supported": True,
+                "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
+                "claims_supported": [
+                    "sub",
+                    "iss",
+                    "cloud_instance_name",
+                    "cloud_instance_host_name",
+                    "cloud_graph_host_name",
+                    "msgraph_host",
+                    "aud",
+                    "exp",
+                    "iat",
+                    "auth_time",
+                    "acr",
+                    "nonce",
+                    "preferred_username",
+                    "name",
+                    "tid",
+                    "ver",
+                    "at_hash",
+                    "c_hash",
+                    "email",
+                ],
+                "kerberos_endpoint": f"{base}/kerberos",
+                "tenant_region_scope": "NA",
+                "cloud_instance_name": request.host,
+                "cloud_graph_host_name": request.host,
+                "msgraph_host": request.host,
+                "rbac_url": origin,
+            }
+        )
 
     async def keys(self, request: web.Request) -> web.Response:
         """An empty JWKS: the emulator signs nothing a client could verify."""
@@ -210,33 +245,51 @@ class EntraRoutes:
         grant = str(form.get("grant_type", ""))
         client_id = str(form.get("client_id", ""))
         if grant != "client_credentials":
-            return _aadsts(400, "unsupported_grant_type", 70003,
-                           "The app requested an unsupported grant type.")
+            return _aadsts(
+                400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
+            )
         client = self._clients.get(client_id.lower())
         if client is None:
-            return _aadsts(400, "unauthorized_client", 700016,
-                           f"Application with identifier '{client_id}' was not found in the directory "
-                           f"'{self._tenant.display_name}'. This can happen if the application has not been "
-                           "installed by the administrator of the tenant or consented to by any user in the "
-                           "tenant. You may have sent your authentication request to the wrong tenant.")
+            return _aadsts(
+                400,
+                "unauthorized_client",
+                700016,
+                f"Application with identifier '{client_id}' was not found in the directory "
+                f"'{self._tenant.display_name}'. This can happen if the application has not been "
+                "installed by the administrator of the tenant or consented to by any user in the "
+                "tenant. You may have sent your authentication request to the wrong tenant.",
+            )
         secret = form.get("client_secret")
         assertion = form.get("client_assertion")
         if assertion is not None:
             if str(form.get("client_assertion_type", "")) != ASSERTION_TYPE or not _is_jwt(str(assertion)):
-                return _aadsts(401, "invalid_client", 50027,
-                               "JWT token is invalid or malformed.")
+                return _aadsts(401, "invalid_client", 50027, "JWT token is invalid or malformed.")
         elif secret is None:
-            return _aadsts(401, "invalid_client", 7000218,
-                           "The request body must contain the following parameter: 'client_assertion' "
-                           "or 'client_secret'.")
+            return _aadsts(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' "
+                "or 'client_secret'.",
+            )
         elif client.client_secret is None or not secrets.compare_digest(str(secret), client.client_secret):
-            return _aadsts(401, "invalid_client", 7000215,
-                           "Invalid client secret provided. Ensure the secret being sent in the request is "
-                           f"the client secret value, not the client secret ID, for a secret added to app "
-                           f"'{client.client_id}'.")
+            return _aadsts(
+                401,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request is "
+                f"the client secret value, not the client secret ID, for a secret added to app "
+                f"'{client.client_id}'.",
+            )
         scope = str(form.get("scope", ""))
         origin = f"{request.scheme}://{request.host}"
         token = self._registry.issue(client.client_id, scope, origin)
         lifetime = self._registry.lifetime_s
-        return json_response({"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
-                              "access_token": token})
+        return json_response(
+            {
+                "token_type": "Bearer",
+                "expires_in": lifetime,
+                "ext_expires_in": lifetime,
+                "access_token": token,
+            }
+        )

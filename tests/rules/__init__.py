@@ -1,0 +1,1 @@
+"""Unit tests of the built-in rules, one module per rule area."""
