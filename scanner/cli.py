@@ -49,8 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ahds-audit",
         description=(
-            "read-only security compliance scanner for Azure Health Data Services FHIR "
-            "and Azure API for FHIR"
+            "read-only security compliance scanner for Azure Health Data Services FHIR and Azure API for FHIR"
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -77,17 +76,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument("--output-dir", "-o", type=Path, help="where reports go (default: config output.dir)")
     scan.add_argument(
-        "--format", "-f", type=_formats, default=None,
+        "--format",
+        "-f",
+        type=_formats,
+        default=None,
         help=f"comma-separated formats: {','.join(FORMATS)} or all (default: all)",
     )
     scan.add_argument(
-        "--fail-on", choices=SEVERITY_CHOICES, default=None,
+        "--fail-on",
+        choices=SEVERITY_CHOICES,
+        default=None,
         help="exit 1 on an unsuppressed failure at or above this severity (default: high)",
     )
-    scan.add_argument("--fail-on-new", action="store_true", default=None,
-                      help="gate only on failures that are new since --baseline")
-    scan.add_argument("--allow-incomplete", action="store_true", default=None,
-                      help="exit 0 instead of 3 when some scope could not be read")
+    scan.add_argument(
+        "--fail-on-new",
+        action="store_true",
+        default=None,
+        help="gate only on failures that are new since --baseline",
+    )
+    scan.add_argument(
+        "--allow-incomplete",
+        action="store_true",
+        default=None,
+        help="exit 0 instead of 3 when some scope could not be read",
+    )
     scan.add_argument("--baseline", type=Path, help="an earlier findings.json to compare with")
     scan.add_argument("--suppressions", type=Path, help="accepted-risks YAML file")
     scan.add_argument("--bundle", type=Path, help="write an evidence bundle to this directory or .zip")
@@ -95,16 +107,22 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--save-snapshot", type=Path, help="also write the collected inventory snapshot here")
 
     collect = sub.add_parser(
-        "collect", parents=[common], help="collect the inventory snapshot only (no rules)",
+        "collect",
+        parents=[common],
+        help="collect the inventory snapshot only (no rules)",
         description="read the tenant and write the inventory snapshot (JSON)",
     )
     csrc = collect.add_mutually_exclusive_group()
     csrc.add_argument("--config", "-c", type=Path, help="config file (default: $AHDS_AUDIT_CONFIG)")
     csrc.add_argument("--demo", action="store_true", help="collect the bundled emulator tenant")
-    collect.add_argument("--output", "-o", type=Path, required=True, help="snapshot file to write ('-' = stdout)")
+    collect.add_argument(
+        "--output", "-o", type=Path, required=True, help="snapshot file to write ('-' = stdout)"
+    )
 
     rules = sub.add_parser("rules", parents=[common], help="list the rule catalogue or show one rule")
-    rules.add_argument("--config", "-c", type=Path, help="config file (adds rules.folder packs and overrides)")
+    rules.add_argument(
+        "--config", "-c", type=Path, help="config file (adds rules.folder packs and overrides)"
+    )
     rsub = rules.add_subparsers(dest="rules_command", metavar="ACTION")
     rlist = rsub.add_parser("list", help="id, severity, title, area, compliance of every rule")
     rlist.add_argument("--json", action="store_true", help="machine-readable output")
@@ -113,7 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     rshow.add_argument("--json", action="store_true", help="machine-readable output")
 
     emu = sub.add_parser(
-        "emulator", parents=[common], help="run the local HTTPS Azure emulator (demo and tests)",
+        "emulator",
+        parents=[common],
+        help="run the local HTTPS Azure emulator (demo and tests)",
         description="serve an emulated ARM, Microsoft Graph and Entra token endpoint on 127.0.0.1",
     )
     from scanner.emulator.cli import add_arguments as add_emulator_arguments
@@ -121,14 +141,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_emulator_arguments(emu)
 
     diff = sub.add_parser(
-        "diff", parents=[common], help="new, fixed and still-open failures between two findings.json",
+        "diff",
+        parents=[common],
+        help="new, fixed and still-open failures between two findings.json",
     )
     diff.add_argument("old", type=Path, metavar="OLD", help="older findings.json")
     diff.add_argument("new", type=Path, metavar="NEW", help="newer findings.json")
-    diff.add_argument("--output-dir", "-o", type=Path, help="also write diff.json, diff.md and diff.html here")
+    diff.add_argument(
+        "--output-dir", "-o", type=Path, help="also write diff.json, diff.md and diff.html here"
+    )
 
     verify = sub.add_parser(
-        "verify-bundle", parents=[common], help="check an evidence bundle's manifest and reproduce its findings"
+        "verify-bundle",
+        parents=[common],
+        help="check an evidence bundle's manifest and reproduce its findings",
     )
     verify.add_argument("path", type=Path, metavar="PATH", help="bundle directory or .zip")
 
@@ -162,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ahds-audit: interrupted", file=sys.stderr)
         return EXIT_USAGE
-    except Exception:  # noqa: BLE001 - the boundary: never exit 1 or 3 on a crash
+    except Exception:
         logger.debug("internal error", exc_info=True)
         print(
             "ahds-audit: internal error (a bug); rerun with -vv and report it",
@@ -218,5 +244,4 @@ def config_path(args: argparse.Namespace) -> Path | None:
     return Path(env) if env else None
 
 
-__all__ = ["build_parser", "main", "main_entry", "config_path"]
-
+__all__ = ["build_parser", "config_path", "main", "main_entry"]

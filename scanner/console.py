@@ -52,7 +52,13 @@ def summary_rows(report: ScanReport) -> list[tuple[str, dict[str, int], int, int
         else:
             fails[area][f.severity.value] += 1
     return [
-        (area, {s.value: fails[area][s.value] for s in _SEVERITIES}, passes[area], errors[area], suppressed[area])
+        (
+            area,
+            {s.value: fails[area][s.value] for s in _SEVERITIES},
+            passes[area],
+            errors[area],
+            suppressed[area],
+        )
         for area in sorted(fails)
     ]
 
@@ -80,7 +86,10 @@ def print_scan_summary(
         file=out,
     )
     for r in table:
-        print("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths))), file=out)
+        print(
+            "  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths))),
+            file=out,
+        )
     for fmt, path in written.items():
         print(f"{fmt}: {path}", file=out)
     print(gate_line, file=out)

@@ -32,9 +32,10 @@ def open_config(args: argparse.Namespace, *, required: bool = True) -> Iterator[
     if getattr(args, "demo", False):
         from scanner.emulator import Emulator
 
-        with tempfile.TemporaryDirectory(prefix="ahds-audit-demo-") as tmp, Emulator(
-            workdir=Path(tmp)
-        ) as emu:
+        with (
+            tempfile.TemporaryDirectory(prefix="ahds-audit-demo-") as tmp,
+            Emulator(workdir=Path(tmp)) as emu,
+        ):
             cfg_file = emu.write_config(Path(tmp) / "demo-config.yaml", output_dir=DEMO_OUTPUT_DIR.resolve())
             cfg = load_config(cfg_file)
             env_name = cfg.auth.client_secret_env or "AHDS_AUDIT_CLIENT_SECRET"

@@ -12,12 +12,13 @@ def run_rules(args: argparse.Namespace) -> int:
     from scanner.catalog import render_list, render_show
     from scanner.errors import UsageError
     from scanner.plugins import load_registry
-
     from scanner.rule import Severity
 
     with open_config(args, required=False) as cfg:
         folder = cfg.rules.folder if cfg is not None else None
-        overrides = {k.upper(): Severity(v) for k, v in (cfg.rules.severity if cfg is not None else {}).items()}
+        overrides = {
+            k.upper(): Severity(v) for k, v in (cfg.rules.severity if cfg is not None else {}).items()
+        }
     registry = load_registry(rules_folder=folder)
     as_json = bool(getattr(args, "json", False))
     if args.rules_command == "show":

@@ -13,7 +13,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SDK_PREFIXES = ("azure", "msgraph", "msgraph_core", "kiota_http", "kiota_abstractions", "aiohttp", "httpx")
-SDK_ALLOWED = ("scanner/collect/", "scanner/auth.py", "scanner/tls.py", "scanner/emulator/", "scanner/access.py")
+SDK_ALLOWED = (
+    "scanner/collect/",
+    "scanner/auth.py",
+    "scanner/tls.py",
+    "scanner/emulator/",
+    "scanner/access.py",
+)
 
 
 def _imports(path: Path) -> Iterator[str]:

@@ -15,7 +15,10 @@ from scanner.config import load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-PIPELINES = [EXAMPLES / "github-actions" / "ahds-audit.yml", EXAMPLES / "azure-devops" / "azure-pipelines.yml"]
+PIPELINES = [
+    EXAMPLES / "github-actions" / "ahds-audit.yml",
+    EXAMPLES / "azure-devops" / "azure-pipelines.yml",
+]
 
 
 def _scripts(node: Any) -> Iterator[str]:

@@ -11,7 +11,7 @@ import pytest
 from scanner.cli import build_parser
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-BLOCK = re.compile(r"(<!-- help:start -->\n)(.*?)(<!-- help:end -->)", re.S)
+BLOCK = re.compile(r"(<!-- help:start -->\n)(.*?)(<!-- help:end -->)", re.DOTALL)
 
 
 def rendered_help(monkeypatch: pytest.MonkeyPatch) -> str:
@@ -19,7 +19,8 @@ def rendered_help(monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("COLUMNS", "100")
     parser = build_parser()
     scan = next(
-        a for a in parser._subparsers._group_actions  # type: ignore[union-attr]
+        a
+        for a in parser._subparsers._group_actions  # type: ignore[union-attr]
     ).choices["scan"]
     text = parser.format_help() + "\n$ ahds-audit scan --help\n" + scan.format_help()
     return "```text\n$ ahds-audit --help\n" + text.rstrip() + "\n```\n"

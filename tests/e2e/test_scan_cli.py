@@ -81,9 +81,7 @@ def test_scanner_issues_only_reads(demo_scan: dict[str, Any]) -> None:
             assert req.method == "GET", (req.method, req.path)
 
 
-def test_no_secret_or_token_in_any_output(
-    demo_scan: dict[str, Any], emulator: Any
-) -> None:
+def test_no_secret_or_token_in_any_output(demo_scan: dict[str, Any], emulator: Any) -> None:
     texts = [(demo_scan["out"] / name).read_text(encoding="utf-8") for name in REPORT_FILES]
     texts.append(demo_scan["snapshot"].read_text(encoding="utf-8"))
     texts.append(demo_scan["config"].read_text(encoding="utf-8"))
@@ -94,13 +92,11 @@ def test_no_secret_or_token_in_any_output(
             assert secret not in text
 
 
-def test_offline_reevaluation_reproduces_the_live_findings(
-    demo_scan: dict[str, Any], tmp_path: Path
-) -> None:
+def test_offline_reevaluation_reproduces_the_live_findings(demo_scan: dict[str, Any], tmp_path: Path) -> None:
     code = main(["scan", "--snapshot", str(demo_scan["snapshot"]), "-o", str(tmp_path), "-q", "-f", "json"])
     assert code == 1
     again = json.loads((tmp_path / "findings.json").read_text(encoding="utf-8"))
-    key = lambda r: (r["fingerprint"], r["status"], r["severity"], r["message"])  # noqa: E731
+    key = lambda r: (r["fingerprint"], r["status"], r["severity"], r["message"])
     assert sorted(map(key, again["results"])) == sorted(map(key, demo_scan["findings"]["results"]))
 
 
@@ -115,7 +111,9 @@ def test_unreadable_subscription_makes_the_scan_incomplete(
     emulator.faults.forbid_subscription(sub)
     try:
         code = _scan(emulator_config, tmp_path / "a", "--fail-on", "none", "-f", "json,md")
-        allowed = _scan(emulator_config, tmp_path / "b", "--fail-on", "none", "--allow-incomplete", "-f", "json")
+        allowed = _scan(
+            emulator_config, tmp_path / "b", "--fail-on", "none", "--allow-incomplete", "-f", "json"
+        )
     finally:
         emulator.faults.clear()
     assert code == 3
@@ -145,9 +143,7 @@ def test_wrong_client_secret_exits_2_with_one_clear_line(
     assert not (tmp_path / "out" / "findings.json").exists()
 
 
-def test_config_error_exits_2_without_traceback(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_config_error_exits_2_without_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "bad.yaml"
     cfg.write_text("auth:\n  method: client-secret\n  client_secret: abc8Q~notreal\n", encoding="utf-8")
     assert main(["scan", "--config", str(cfg)]) == 2
@@ -157,7 +153,10 @@ def test_config_error_exits_2_without_traceback(
 
 
 def test_logs_never_carry_the_secret_or_a_token(
-    emulator: Any, emulator_config: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    emulator: Any,
+    emulator_config: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.DEBUG)

@@ -1,0 +1,56 @@
+"""The ``check-access`` command: authenticate, try each kind of read once, print what is missing where."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from scanner.commands._source import open_config
+from scanner.config import Config
+
+
+async def _run(cfg: Config) -> list[object]:
+    from scanner.access import check_access
+    from scanner.auth import build_credential, verify_credential
+    from scanner.cloud import resolve_cloud
+    from scanner.commands.scan import scope_request
+    from scanner.tls import ssl_context
+
+    cloud = resolve_cloud(cfg.cloud)
+    ctx = ssl_context(cloud.ca_bundle)
+    credential = await build_credential(cfg.auth, cloud, ctx)
+    async with credential:
+        await verify_credential(credential, cloud, timeout_s=cfg.auth.timeout_s)
+        return list(
+            await check_access(
+                credential=credential,
+                arm_endpoint=cloud.arm_endpoint,
+                graph_endpoint=cloud.graph_endpoint,
+                ssl_context=ctx,
+                scope=scope_request(cfg),
+                include_graph=cfg.collection.graph,
+                timeout_s=cfg.collection.timeout_s,
+            )
+        )
+
+
+def run_check_access(args: argparse.Namespace) -> int:
+    """Exit 0 when every read succeeded, 3 when some were refused or failed, 2 on an auth failure."""
+    from scanner.access import Probe
+
+    with open_config(args) as cfg:
+        assert cfg is not None
+        probes = [p for p in asyncio.run(_run(cfg)) if isinstance(p, Probe)]
+    width = max((len(p.check) for p in probes), default=10)
+    for p in probes:
+        print(
+            f"{'ok ' if p.ok else 'NO '} {p.check.ljust(width)}  {p.scope}  {'' if p.ok else p.detail}".rstrip()
+        )
+    refused = [p for p in probes if not p.ok]
+    if refused:
+        print(
+            f"check-access: {len(refused)} of {len(probes)} read(s) refused or failed; the scan would be incomplete"
+        )
+        return 3
+    print(f"check-access: all {len(probes)} read(s) succeeded")
+    return 0
