@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import Field
 
@@ -303,7 +303,7 @@ APIM_WEAK_SETTINGS = {
 """``customProperties`` keys (after ``APIM_PREFIX``) that must be "False", with what they enable."""
 
 
-APIM_DEFAULTS_CHANGED_AT = datetime(2018, 4, 1, tzinfo=timezone.utc)
+APIM_DEFAULTS_CHANGED_AT = datetime(2018, 4, 1, tzinfo=UTC)
 """Services created before this default to SSL 3.0/TLS 1.0/1.1/3DES enabled when the setting is absent."""
 
 

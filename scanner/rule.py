@@ -23,7 +23,7 @@ RuleId = NewType("RuleId", str)
 RULE_ID_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*-[A-Z][A-Z0-9]*-[0-9]{3}$")
 """``AHDS-<AREA>-<NNN>`` for built-ins; packs use their own prefix in the same shape."""
 
-JSONValue = Union[str, int, float, bool, None, list["JSONValue"], dict[str, "JSONValue"]]
+JSONValue = Union[str, int, float, bool, None, list["JSONValue"], dict[str, "JSONValue"]]  # noqa: UP007 (recursive alias needs string forward references)
 
 
 class Severity(StrEnum):

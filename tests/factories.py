@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from scanner.inventory import Snapshot, ToolInfo
 
-NOW = datetime(2026, 6, 15, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
 """The fixed clock rule tests evaluate against."""
 
 SUB = "00000000-0000-0000-0000-000000000001"

@@ -14,10 +14,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scanner.emulator.faults import FaultPlan, FaultRule
-    from scanner.emulator.server import SECRET_ENV, Emulator, RecordedRequest
-    from scanner.emulator.synth import synthetic_tenant
-    from scanner.emulator.tenant import Tenant, bundled_tenant_path, load_tenant, resolve_relative_dates
+    from scanner.emulator.faults import FaultPlan as FaultPlan
+    from scanner.emulator.faults import FaultRule as FaultRule
+    from scanner.emulator.server import SECRET_ENV as SECRET_ENV
+    from scanner.emulator.server import Emulator as Emulator
+    from scanner.emulator.server import RecordedRequest as RecordedRequest
+    from scanner.emulator.synth import synthetic_tenant as synthetic_tenant
+    from scanner.emulator.tenant import Tenant as Tenant
+    from scanner.emulator.tenant import bundled_tenant_path as bundled_tenant_path
+    from scanner.emulator.tenant import load_tenant as load_tenant
+    from scanner.emulator.tenant import resolve_relative_dates as resolve_relative_dates
 
 _EXPORTS = {
     "SECRET_ENV": "scanner.emulator.server",
@@ -32,7 +38,18 @@ _EXPORTS = {
     "resolve_relative_dates": "scanner.emulator.tenant",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "SECRET_ENV",
+    "Emulator",
+    "FaultPlan",
+    "FaultRule",
+    "RecordedRequest",
+    "Tenant",
+    "bundled_tenant_path",
+    "load_tenant",
+    "resolve_relative_dates",
+    "synthetic_tenant",
+]
 
 
 def __getattr__(name: str) -> Any:

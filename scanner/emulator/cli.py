@@ -8,11 +8,6 @@ import threading
 from pathlib import Path
 from types import FrameType
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from scanner.emulator.server import Emulator
-
 # The server, synthetic generator and tenant loader are imported inside run(): building the CLI
 # parser calls add_arguments() and must stay fast.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -170,8 +170,8 @@ class TestApimWeakProtocolsAndCiphersDisabled:
         assert "TLS 1.0 (client side)" in result.message
 
     def test_recorded_creation_date_decides_the_default_over_the_setting(self) -> None:
-        old = apim("old", {}, created_at=datetime(2018, 3, 31, 23, 59, tzinfo=timezone.utc))
-        new = apim("new", {}, created_at=datetime(2018, 4, 1, tzinfo=timezone.utc))
+        old = apim("old", {}, created_at=datetime(2018, 3, 31, 23, 59, tzinfo=UTC))
+        new = apim("new", {}, created_at=datetime(2018, 4, 1, tzinfo=UTC))
         results = run(self.rule, snapshot(apim_services=[old, new]), created_before_2018_04_01=False)
         by_name = {r.resource_id.rsplit("/", 1)[1]: r for r in results}
         assert by_name["old"].status is Status.FAIL
