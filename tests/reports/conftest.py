@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +27,24 @@ REGEN_ENV = "AHDS_AUDIT_REGEN_GOLDEN"
 def demo() -> ScanReport:
     """The demo tenant's findings document."""
     return demo_report()
+
+
+@pytest.fixture(scope="session")
+def live(emulator: Any, tmp_path_factory: pytest.TempPathFactory) -> ScanReport:
+    """The demo tenant's real findings: scanned through the emulator with the real SDK clients."""
+    from scanner.cli import main
+    from scanner.findings import load_findings
+
+    out = tmp_path_factory.mktemp("live-demo")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AHDS_AUDIT_CLIENT_SECRET", emulator.client_secret)
+    try:
+        emulator.faults.clear()
+        config = emulator.write_config(out / "config.yaml", output_dir=out)
+        assert main(["scan", "--config", str(config), "-o", str(out), "-q", "-f", "json"]) == 1
+    finally:
+        mp.undo()
+    return load_findings(out / "findings.json")
 
 
 @pytest.fixture

@@ -80,15 +80,19 @@ def _screenshot(driver: Any, target: Path) -> None:
     target.write_bytes(base64.b64decode(shot["data"]))
 
 
-def test_demo_loads_offline_without_errors(browser: Any, demo: ScanReport, tmp_path: Path) -> None:
-    url = _open(browser, demo, tmp_path / "report.html")
+@pytest.mark.parametrize("which", ["demo", "live"])
+def test_demo_loads_offline_without_errors(
+    browser: Any, which: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = _open(browser, request.getfixturevalue(which), tmp_path / "report.html")
     assert browser.execute_script("return document.documentElement.classList.contains('js')"), \
         "the inline script did not run: is its CSP hash right?"
     assert _errors(browser) == []
     extra = {u for u in _requests(browser) if u != url and not u.startswith("data:")}
     assert extra == set()
-    _screenshot(browser, ARTIFACTS / "report.png")
-    assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+    shot = ARTIFACTS / f"report-{which}.png"
+    _screenshot(browser, shot)
+    assert shot.stat().st_size > 10_000
 
 
 def test_filter_and_search_enhance_the_page(browser: Any, demo: ScanReport, tmp_path: Path) -> None:

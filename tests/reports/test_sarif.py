@@ -39,7 +39,7 @@ def _run(doc: dict[str, Any]) -> dict[str, Any]:
     return run
 
 
-@pytest.mark.parametrize("which", ["demo", "hostile"])
+@pytest.mark.parametrize("which", ["demo", "live", "hostile"])
 @pytest.mark.parametrize("sarif_all", [False, True])
 def test_valid_against_the_official_schema(which: str, sarif_all: bool, request: pytest.FixtureRequest) -> None:
     schema_path = sarif_schema_file()
@@ -53,7 +53,7 @@ def test_valid_against_the_official_schema(which: str, sarif_all: bool, request:
     assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors[:5]]
 
 
-@pytest.mark.parametrize("which", ["demo", "hostile"])
+@pytest.mark.parametrize("which", ["demo", "live", "hostile"])
 def test_clean_under_microsoft_validator(which: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     tool = sarif_multitool()
     require(tool, "Sarif.Multitool (npm @microsoft/sarif-multitool-linux) is not installed")
