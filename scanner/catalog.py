@@ -15,18 +15,17 @@ import shutil
 import sys
 import textwrap
 from collections.abc import Mapping
-from typing import Any
-
-from rich.console import Console, Group, RenderableType
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from rules._controls import FRAMEWORK_NAMES, FRAMEWORKS
-from scanner.console import AREA_NAMES
 from scanner.engine import did_you_mean, rule_doc
 from scanner.errors import UsageError
 from scanner.plugins import Registry, rule_source
-from scanner.rule import Rule, Severity
+from scanner.rule import AREA_NAMES, Rule, Severity
+
+if TYPE_CHECKING:  # rich is imported only for terminal output, so piped `rules list` starts fast
+    from rich.console import RenderableType
+    from rich.table import Table
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _FRAMEWORK_LABELS = {"hipaa": "HIPAA", "nist": "NIST", "mcsb": "MCSB"}
@@ -137,6 +136,9 @@ def _plain_list(rows: list[dict[str, Any]]) -> str:
 
 
 def _list_table(rows: list[dict[str, Any]]) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=f"ahds-audit rules ({len(rows)})", title_justify="left", header_style="bold")
     table.add_column("ID", no_wrap=True, style="cyan")
     table.add_column("Severity", no_wrap=True)
@@ -204,6 +206,10 @@ def _plain_show(doc: Mapping[str, Any], sections: list[tuple[str, list[str]]]) -
 
 
 def _show_renderable(doc: Mapping[str, Any], sections: list[tuple[str, list[str]]]) -> RenderableType:
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
@@ -247,6 +253,8 @@ def _is_tty(tty: bool | None) -> bool:
 
 
 def _rich(renderable: RenderableType, width: int | None) -> str:
+    from rich.console import Console
+
     buffer = io.StringIO()
     console = Console(
         file=buffer,

@@ -14,24 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from scanner.findings import ScanReport
-from scanner.rule import Severity, Status
+from scanner.rule import Severity, Status, area_name
 
-AREA_NAMES = {
-    "CRED": "credentials",
-    "RBAC": "rbac",
-    "CMK": "encryption",
-    "NET": "network",
-    "TLS": "tls",
-    "LIFE": "lifecycle",
-}
 _SEVERITIES = [s for s in Severity]
-
-
-def area_of(rule_id: str) -> str:
-    """``AHDS-TLS-001`` -> ``tls`` (unknown areas are shown as written)."""
-    parts = rule_id.split("-")
-    area = parts[1] if len(parts) >= 3 else rule_id
-    return AREA_NAMES.get(area, area.lower())
 
 
 def summary_rows(report: ScanReport) -> list[tuple[str, dict[str, int], int, int, int]]:
@@ -41,7 +26,7 @@ def summary_rows(report: ScanReport) -> list[tuple[str, dict[str, int], int, int
     errors: Counter[str] = Counter()
     suppressed: Counter[str] = Counter()
     for f in report.results:
-        area = area_of(f.rule_id)
+        area = area_name(f.rule_id)
         fails.setdefault(area, Counter())
         if f.status is Status.PASS:
             passes[area] += 1

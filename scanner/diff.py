@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from reports._text import md_cell
 from scanner.baseline import check_comparable, failing, fixed_findings
 from scanner.findings import Finding, ScanReport, sort_key
-from scanner.rule import Severity
+from scanner.rule import Severity, area_code
 
 DIFF_SCHEMA_VERSION = "1.0"
 
@@ -98,18 +98,12 @@ class DiffResult(_Doc):
         return self.new_failures if category == "new" else getattr(self, category)
 
 
-def area_of(rule_id: str) -> str:
-    """The middle part of a rule id (``AHDS-TLS-001`` -> ``TLS``), ``OTHER`` for an id of another shape."""
-    parts = rule_id.split("-")
-    return parts[1].upper() if len(parts) == 3 and parts[1] else "OTHER"
-
-
 def _item(f: Finding) -> DiffItem:
     return DiffItem(
         rule_id=f.rule_id,
         title=f.title,
         severity=f.severity,
-        area=area_of(f.rule_id),
+        area=area_code(f.rule_id),
         resource_id=f.resource_id,
         resource_name=f.resource_name,
         sub_id=f.sub_id,

@@ -26,6 +26,29 @@ RULE_ID_PATTERN = re.compile(r"^[A-Z][A-Z0-9]*-[A-Z][A-Z0-9]*-[0-9]{3}$")
 JSONValue = Union[str, int, float, bool, None, list["JSONValue"], dict[str, "JSONValue"]]  # noqa: UP007 (recursive alias needs string forward references)
 
 
+AREA_NAMES: dict[str, str] = {
+    "CRED": "credentials",
+    "RBAC": "rbac",
+    "CMK": "encryption",
+    "NET": "network",
+    "TLS": "tls",
+    "LIFE": "lifecycle",
+}
+"""Built-in area codes (the middle part of a rule id) and the names reports show for them."""
+
+
+def area_code(rule_id: str) -> str:
+    """The middle part of a rule id (``AHDS-TLS-001`` -> ``TLS``); ``OTHER`` for an id of another shape."""
+    parts = rule_id.split("-")
+    return parts[1].upper() if len(parts) == 3 and parts[1] else "OTHER"
+
+
+def area_name(rule_id: str) -> str:
+    """``AHDS-TLS-001`` -> ``tls``; a pack's unknown area is shown as its code in lower case."""
+    code = area_code(rule_id)
+    return AREA_NAMES.get(code, code.lower())
+
+
 class Severity(StrEnum):
     """How bad a failure is; ordered from most to least severe by ``rank``."""
 
@@ -98,7 +121,8 @@ class RuleMeta:
 class RuleSettings(BaseModel):
     """Base of a rule's settings: frozen, unknown keys refused, defaults in the subclass."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: each rule module declares settings classes; validators are built on first use.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class NoSettings(RuleSettings):
@@ -183,8 +207,13 @@ class RuleContext(Generic[S]):
     ) -> Result:
         """A ``pass`` result for ``resource`` (a model with ``id``/``type``, or an id string)."""
         return self._result(
-            Status.PASS, resource, message, resource_type=resource_type, evidence=evidence,
-            sub_id=sub_id, severity=None,
+            Status.PASS,
+            resource,
+            message,
+            resource_type=resource_type,
+            evidence=evidence,
+            sub_id=sub_id,
+            severity=None,
         )
 
     def failed(
@@ -199,8 +228,13 @@ class RuleContext(Generic[S]):
     ) -> Result:
         """A ``fail`` result; ``severity`` may raise the rule's severity for this one result."""
         return self._result(
-            Status.FAIL, resource, message, resource_type=resource_type, evidence=evidence,
-            sub_id=sub_id, severity=severity,
+            Status.FAIL,
+            resource,
+            message,
+            resource_type=resource_type,
+            evidence=evidence,
+            sub_id=sub_id,
+            severity=severity,
         )
 
     def error(
@@ -214,8 +248,13 @@ class RuleContext(Generic[S]):
     ) -> Result:
         """An ``error`` result: the check could not decide, and ``message`` says why."""
         return self._result(
-            Status.ERROR, resource, message, resource_type=resource_type, evidence=evidence,
-            sub_id=sub_id, severity=None,
+            Status.ERROR,
+            resource,
+            message,
+            resource_type=resource_type,
+            evidence=evidence,
+            sub_id=sub_id,
+            severity=None,
         )
 
 

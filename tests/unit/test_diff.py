@@ -10,7 +10,6 @@ from html.parser import HTMLParser
 import pytest
 
 from scanner.diff import (
-    area_of,
     compute_diff,
     diff_summary_line,
     diff_to_html,
@@ -20,6 +19,7 @@ from scanner.diff import (
 )
 from scanner.errors import UsageError
 from scanner.findings import Suppression
+from scanner.rule import area_code, area_name
 from tests.unit._reports import WEEK1, WEEK2, finding, report, rid, unreadable
 
 HOSTILE = "<img src=x onerror=alert(1)>|**bold**[link](https://evil.example)\x1b[31m\nsecond line"
@@ -102,10 +102,12 @@ def test_other_tenant_is_refused() -> None:
         compute_diff(report([], tenant_id="a"), report([], tenant_id="b"))
 
 
-def test_area_of() -> None:
-    assert area_of("AHDS-TLS-001") == "TLS"
-    assert area_of("ACME-Foo-010") == "FOO"
-    assert area_of("odd") == "OTHER"
+def test_area_code() -> None:
+    assert area_code("AHDS-TLS-001") == "TLS"
+    assert area_code("ACME-Foo-010") == "FOO"
+    assert area_code("odd") == "OTHER"
+    assert area_name("AHDS-CMK-001") == "encryption"
+    assert area_name("ACME-FOO-001") == "foo"
 
 
 def test_json_round_trips_and_is_deterministic() -> None:
