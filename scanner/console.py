@@ -48,6 +48,12 @@ def summary_rows(report: ScanReport) -> list[tuple[str, dict[str, int], int, int
     ]
 
 
+def _tenant_label(report: ScanReport) -> str:
+    scan = report.scan
+    name = f"{scan.tenant_name} ({scan.tenant_id})" if scan.tenant_name else scan.tenant_id
+    return f"tenant {name}, cloud {scan.cloud}"
+
+
 def print_scan_summary(
     report: ScanReport, written: Mapping[str, Path], gate_line: str, *, stream: TextIO | None = None
 ) -> None:
@@ -64,7 +70,7 @@ def print_scan_summary(
         for area, c, p, e, sp in rows
     ]
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    print(f"ahds-audit {report.tool.version}: tenant {report.scan.tenant_id} ({report.scan.cloud})", file=out)
+    print(f"ahds-audit {report.tool.version}: {_tenant_label(report)}", file=out)
     print(
         f"coverage: {cov.subscriptions_complete}/{cov.subscriptions_total} subscription(s) read completely"
         + ("" if cov.complete else f"; {len(report.scan.errors)} scope(s) could not be read"),
@@ -93,7 +99,9 @@ def _print_rich(
 
     console = Console(file=out)
     cov = report.scan.coverage
-    table = Table(title=f"ahds-audit {report.tool.version} — failures by area and severity")
+    table = Table(
+        title=f"ahds-audit {report.tool.version}: {_tenant_label(report)} — failures by area and severity"
+    )
     table.add_column("area")
     styles = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}
     for s in _SEVERITIES:
