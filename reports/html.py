@@ -18,9 +18,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from reports._text import clean_text, display_value
@@ -28,6 +27,14 @@ from reports.base import Reporter, ReportOptions
 from rules._controls import FRAMEWORK_NAMES, FRAMEWORKS
 from scanner.findings import Finding, FixedFinding, RuleDoc, ScanReport, sort_key
 from scanner.rule import Severity, Status
+
+if TYPE_CHECKING:  # Jinja2 is imported when a page is rendered, so loading the reporter stays cheap
+    from jinja2 import Environment
+
+PASS_ROWS_PER_RULE = 500
+"""Passed results listed per rule; the rest are counted with a pointer to ``findings.json``, which lists every
+result. Failures, errors and accepted risks are always listed. Without a cap a tenant with 100,000 role
+assignments gives a page of hundreds of megabytes that no browser opens."""
 
 SEVERITY_COLORS: dict[str, str] = {
     "critical": "#8b1a1a",
@@ -57,6 +64,8 @@ class RuleGroup:
     rule: RuleDoc
     rows: list[Row] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    passes_omitted: int = 0
+    """Passed results beyond ``PASS_ROWS_PER_RULE`` that the page counts but does not list."""
 
     @property
     def state(self) -> str:
@@ -120,21 +129,35 @@ def _catalogue(report: ScanReport) -> dict[str, RuleDoc]:
 
 
 def _groups(report: ScanReport, rules: dict[str, RuleDoc]) -> list[RuleGroup]:
+    """Results by rule in display order (fail, error, accepted, pass; then ``sort_key``), passes capped.
+
+    Rows are built only for the results listed, so the page costs little for a rule with many passes.
+    """
     today = report.scan.started_at.date()
     groups = {rid: RuleGroup(rule=r) for rid, r in rules.items()}
-    for f in sorted(report.results, key=sort_key):
+    ranked: dict[str, list[tuple[int, tuple[int, str, str, str], str, Finding]]] = {rid: [] for rid in groups}
+    for f in report.results:
         state = _state(f)
-        row = Row(
-            f=f,
-            state=state,
-            label=_label(f),
-            evidence=[(k, display_value(v)) for k, v in sorted(f.evidence.items())],
-            expired=f.suppression is not None and f.suppression.expires < today,
-        )
-        groups[f.rule_id].rows.append(row)
+        ranked[f.rule_id].append((_STATE_ORDER[state], sort_key(f), state, f))
         groups[f.rule_id].counts[state] += 1
-    for g in groups.values():
-        g.rows.sort(key=lambda r: (_STATE_ORDER[r.state], sort_key(r.f)))
+    for rid, g in groups.items():
+        entries = ranked[rid]
+        entries.sort(key=lambda e: (e[0], e[1]))  # stable: ties keep report order, as before
+        # Passes sort last: keep every failure, error and accepted risk, and the first passes only.
+        listed = len(entries) - g.counts["pass"] + PASS_ROWS_PER_RULE
+        if len(entries) > listed:
+            g.passes_omitted = len(entries) - listed
+            del entries[listed:]
+        g.rows = [
+            Row(
+                f=f,
+                state=state,
+                label=_label(f),
+                evidence=[(k, display_value(v)) for k, v in sorted(f.evidence.items())],
+                expired=f.suppression is not None and f.suppression.expires < today,
+            )
+            for _, _, state, f in entries
+        ]
     return sorted(groups.values(), key=lambda g: _rule_key(g.rule))
 
 
@@ -191,6 +214,8 @@ def _finalize(value: Any) -> Any:
 
 
 def _env() -> Environment:
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=PackageLoader("reports", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml", "j2"), default=True),

@@ -9,13 +9,13 @@ so an alert keeps its identity week to week.
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from reports._location import artifact_uri
 from reports._text import clean_text, truncate
 from reports.base import Reporter, ReportOptions
+from scanner._jsontext import dumps_pretty
 from scanner.findings import Finding, RuleDoc, ScanReport, fingerprint, sort_key
 from scanner.rule import Severity, Status
 
@@ -294,4 +294,5 @@ class SarifReporter(Reporter):
 
     def render(self, report: ScanReport, options: ReportOptions) -> str:
         """The SARIF log, keys sorted, results in report order."""
-        return json.dumps(build_sarif(report, options), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        # dumps_pretty: the very text of json.dumps(indent=2, sort_keys=True), faster on big runs.
+        return dumps_pretty(build_sarif(report, options), ensure_ascii=False) + "\n"

@@ -9,12 +9,13 @@ failure into one ``AuthError`` line that names the cause, never the secret.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, Self
 
 import aiohttp
@@ -79,8 +80,15 @@ class ScannerCredential(AsyncTokenCredential):
     Key Vault read falls inside ``verify_credential``'s time bound).
     """
 
-    def __init__(self, *, method: str, tenant_id: str | None, client_id: str | None,
-                 factory: Any, pin_tenant: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        method: str,
+        tenant_id: str | None,
+        client_id: str | None,
+        factory: Any,
+        pin_tenant: bool = False,
+    ) -> None:
         self.method = method
         self.tenant_id = tenant_id
         self.client_id = client_id
@@ -97,17 +105,26 @@ class ScannerCredential(AsyncTokenCredential):
                     self._inner = await made if asyncio.iscoroutine(made) else made
         return self._inner
 
-    async def get_token(self, *scopes: str, claims: str | None = None, tenant_id: str | None = None,
-                        enable_cae: bool = False, **kwargs: Any) -> AccessToken:
+    async def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
         """A token for ``scopes`` from the configured identity (azure-core's AsyncTokenCredential protocol)."""
         inner = await self._credential()
         if self._pin_tenant and tenant_id is None:
             tenant_id = self.tenant_id
-        token: AccessToken = await inner.get_token(*scopes, claims=claims, tenant_id=tenant_id,
-                                                   enable_cae=enable_cae, **kwargs)
+        token: AccessToken = await inner.get_token(
+            *scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs
+        )
         return token
 
-    async def get_token_info(self, *scopes: str, options: TokenRequestOptions | None = None) -> AccessTokenInfo:
+    async def get_token_info(
+        self, *scopes: str, options: TokenRequestOptions | None = None
+    ) -> AccessTokenInfo:
         """Like ``get_token`` with token properties (azure-core's AsyncSupportsTokenInfo protocol)."""
         inner = await self._credential()
         opts: TokenRequestOptions = dict(options or {})  # type: ignore[assignment]
@@ -131,12 +148,16 @@ class ScannerCredential(AsyncTokenCredential):
 def _env_value(config_key: str, variable: str) -> str:
     value = os.environ.get(variable)
     if not value:
-        raise AuthError(f"authentication failed: environment variable {variable} (named by {config_key}) "
-                        "is not set or empty")
+        raise AuthError(
+            f"authentication failed: environment variable {variable} (named by {config_key}) "
+            "is not set or empty"
+        )
     return value
 
 
-async def build_credential(auth: AuthConfig, cloud: CloudProfile, ssl_ctx: ssl.SSLContext) -> ScannerCredential:
+async def build_credential(
+    auth: AuthConfig, cloud: CloudProfile, ssl_ctx: ssl.SSLContext
+) -> ScannerCredential:
     """The async credential for ``auth`` on ``cloud``; nothing is contacted yet (``verify_credential`` does).
 
     Raises ``AuthError`` for what can be known now: a secret's environment variable not set, an
@@ -152,11 +173,17 @@ async def build_credential(auth: AuthConfig, cloud: CloudProfile, ssl_ctx: ssl.S
     method, tenant, client = auth.method, auth.tenant_id, auth.client_id
 
     def wrap(factory: Any, *, pin_tenant: bool = False) -> ScannerCredential:
-        return ScannerCredential(method=method, tenant_id=tenant, client_id=client, factory=factory,
-                                 pin_tenant=pin_tenant)
+        return ScannerCredential(
+            method=method, tenant_id=tenant, client_id=client, factory=factory, pin_tenant=pin_tenant
+        )
 
-    logger.debug("credential: method %s, tenant %s, client %s, authority %s", method, tenant, client,
-                 cloud.authority_host)
+    logger.debug(
+        "credential: method %s, tenant %s, client %s, authority %s",
+        method,
+        tenant,
+        client,
+        cloud.authority_host,
+    )
     if method == "client-secret":
         assert tenant and client  # AuthConfig guarantees these for the method
         if auth.client_secret_env:
@@ -172,21 +199,33 @@ async def build_credential(auth: AuthConfig, cloud: CloudProfile, ssl_ctx: ssl.S
         return wrap(from_key_vault)
     if method == "certificate":
         assert tenant and client and auth.certificate_path
-        password = (_env_value("auth.certificate_password_env", auth.certificate_password_env)
-                    if auth.certificate_password_env else None)
+        password = (
+            _env_value("auth.certificate_password_env", auth.certificate_password_env)
+            if auth.certificate_password_env
+            else None
+        )
         try:
-            cred = CertificateCredential(tenant, client, str(auth.certificate_path), password=password, **common)
+            cred = CertificateCredential(
+                tenant, client, str(auth.certificate_path), password=password, **common
+            )
         except (OSError, ValueError) as exc:
-            reason = (f"cannot read the file ({exc.strerror or exc})" if isinstance(exc, OSError)
-                      else f"not a usable PEM/PFX certificate with its private key ({_first_line(exc)})")
-            raise AuthError(f"authentication failed: auth.certificate_path {auth.certificate_path}: {reason}") \
-                from None
+            reason = (
+                f"cannot read the file ({exc.strerror or exc})"
+                if isinstance(exc, OSError)
+                else f"not a usable PEM/PFX certificate with its private key ({_first_line(exc)})"
+            )
+            raise AuthError(
+                f"authentication failed: auth.certificate_path {auth.certificate_path}: {reason}"
+            ) from None
         return wrap(lambda: cred)
     if method == "workload-identity":
         assert tenant and client and auth.federated_token_file
         token_file = str(auth.federated_token_file)
-        return wrap(lambda: WorkloadIdentityCredential(tenant_id=tenant, client_id=client,
-                                                       token_file_path=token_file, **common))
+        return wrap(
+            lambda: WorkloadIdentityCredential(
+                tenant_id=tenant, client_id=client, token_file_path=token_file, **common
+            )
+        )
     if method == "managed-identity":
         mi_client = auth.managed_identity_client_id or client
         return wrap(lambda: ManagedIdentityCredential(client_id=mi_client, **common))
@@ -198,12 +237,15 @@ async def build_credential(auth: AuthConfig, cloud: CloudProfile, ssl_ctx: ssl.S
         extra["managed_identity_client_id"] = auth.managed_identity_client_id
     if tenant:
         extra["additionally_allowed_tenants"] = [tenant]
-    return wrap(lambda: DefaultAzureCredential(process_timeout=int(auth.timeout_s), **common, **extra),
-                pin_tenant=True)
+    return wrap(
+        lambda: DefaultAzureCredential(process_timeout=int(auth.timeout_s), **common, **extra),
+        pin_tenant=True,
+    )
 
 
-async def read_keyvault_secret(uri: str, cloud: CloudProfile, ssl_ctx: ssl.SSLContext, *,
-                               timeout_s: float) -> str:
+async def read_keyvault_secret(
+    uri: str, cloud: CloudProfile, ssl_ctx: ssl.SSLContext, *, timeout_s: float
+) -> str:
     """The value of a Key Vault secret, read with the ambient identity (DefaultAzureCredential).
 
     The value stays in memory; it is never logged or written. Raises ``AuthError`` when the secret
@@ -213,27 +255,39 @@ async def read_keyvault_secret(uri: str, cloud: CloudProfile, ssl_ctx: ssl.SSLCo
     from azure.keyvault.secrets.aio import SecretClient
 
     ident = KeyVaultSecretIdentifier(uri)
-    kwargs: dict[str, Any] = {"authority": cloud.authority_host, **_RETRY,
-                              "transport": make_transport(ssl_ctx, limit=2, timeout_s=timeout_s)}
+    kwargs: dict[str, Any] = {
+        "authority": cloud.authority_host,
+        **_RETRY,
+        "transport": make_transport(ssl_ctx, limit=2, timeout_s=timeout_s),
+    }
     if not cloud.known_authority:
         kwargs["disable_instance_discovery"] = True
     ambient = DefaultAzureCredential(process_timeout=int(timeout_s), **kwargs)
     try:
-        async with SecretClient(ident.vault_url, ambient, **_RETRY,
-                                transport=make_transport(ssl_ctx, limit=2, timeout_s=timeout_s)) as client:
+        async with SecretClient(
+            ident.vault_url,
+            ambient,
+            **_RETRY,
+            transport=make_transport(ssl_ctx, limit=2, timeout_s=timeout_s),
+        ) as client:
             secret = await client.get_secret(ident.name, ident.version)
     except ResourceNotFoundError:
         raise AuthError(f"authentication failed: Key Vault secret {uri} not found") from None
     except ClientAuthenticationError as exc:
-        raise AuthError(f"authentication failed: no ambient identity could read Key Vault secret {uri} "
-                        f"({_first_line(exc)})") from None
+        raise AuthError(
+            f"authentication failed: no ambient identity could read Key Vault secret {uri} "
+            f"({_first_line(exc)})"
+        ) from None
     except HttpResponseError as exc:
         hint = " (the identity needs the 'Key Vault Secrets User' role)" if exc.status_code == 403 else ""
-        raise AuthError(f"authentication failed: reading Key Vault secret {uri}: HTTP {exc.status_code}"
-                        f"{hint}") from None
+        raise AuthError(
+            f"authentication failed: reading Key Vault secret {uri}: HTTP {exc.status_code}{hint}"
+        ) from None
     except AzureError as exc:
-        raise AuthError(f"authentication failed: reading Key Vault secret {uri}: "
-                        f"{_transport_cause(exc, ident.vault_url) or _first_line(exc)}") from None
+        raise AuthError(
+            f"authentication failed: reading Key Vault secret {uri}: "
+            f"{_transport_cause(exc, ident.vault_url) or _first_line(exc)}"
+        ) from None
     finally:
         await ambient.close()
     if not secret.value:
@@ -241,7 +295,9 @@ async def read_keyvault_secret(uri: str, cloud: CloudProfile, ssl_ctx: ssl.SSLCo
     return secret.value
 
 
-async def verify_credential(credential: AsyncTokenCredential, cloud: CloudProfile, *, timeout_s: float) -> None:
+async def verify_credential(
+    credential: AsyncTokenCredential, cloud: CloudProfile, *, timeout_s: float
+) -> None:
     """Get an ARM-scope token within ``timeout_s`` seconds, or raise ``AuthError`` with one line naming the cause.
 
     Causes told apart: wrong or expired secret, unknown tenant, unknown application, TLS certificate
@@ -252,8 +308,9 @@ async def verify_credential(credential: AsyncTokenCredential, cloud: CloudProfil
     except AuthError:
         raise
     except TimeoutError:
-        raise AuthError(f"authentication failed: {_silent_party(credential, cloud)} within {timeout_s:g}s") \
-            from None
+        raise AuthError(
+            f"authentication failed: {_silent_party(credential, cloud)} within {timeout_s:g}s"
+        ) from None
     except (AzureError, aiohttp.ClientError, OSError, ValueError) as exc:
         raise AuthError(explain_auth_failure(exc, credential, cloud)) from None
     logger.info("authenticated to %s (scope %s)", cloud.authority_netloc, cloud.arm_scope)
@@ -269,6 +326,17 @@ def _silent_party(credential: AsyncTokenCredential, cloud: CloudProfile) -> str:
 
 
 _AADSTS = re.compile(r"AADSTS(\d+)")
+
+
+@contextlib.asynccontextmanager
+async def authentication_failures(
+    credential: AsyncTokenCredential, cloud: CloudProfile
+) -> AsyncIterator[None]:
+    """Turn a token failure inside the block into one-line ``AuthError`` (exit 2): nothing could be read."""
+    try:
+        yield
+    except ClientAuthenticationError as exc:
+        raise AuthError(explain_auth_failure(exc, credential, cloud)) from None
 
 
 def explain_auth_failure(exc: BaseException, credential: AsyncTokenCredential, cloud: CloudProfile) -> str:
@@ -332,10 +400,13 @@ def _transport_cause(exc: BaseException, default_host: str) -> str | None:
             host = f"{cur.host}:{cur.port}"
         if isinstance(cur, (aiohttp.ClientConnectorCertificateError, ssl.SSLCertVerificationError)):
             detail = getattr(cur, "verify_message", None) or getattr(
-                getattr(cur, "certificate_error", None), "verify_message", None)
+                getattr(cur, "certificate_error", None), "verify_message", None
+            )
             why = f" ({detail})" if detail else ""
-            return (f"TLS certificate of {host} is not trusted{why}; "
-                    "if it is signed by a private CA, set cloud.ca_bundle")
+            return (
+                f"TLS certificate of {host} is not trusted{why}; "
+                "if it is signed by a private CA, set cloud.ca_bundle"
+            )
         if isinstance(cur, (aiohttp.ClientSSLError, ssl.SSLError)):
             return f"TLS handshake with {host} failed"
         os_error = cur.os_error if isinstance(cur, aiohttp.ClientConnectorError) else cur

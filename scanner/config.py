@@ -126,7 +126,8 @@ class _FieldProblem(ValueError):
 class _Model(BaseModel):
     """Base of every config section: immutable, and an unknown key is an error (a typo must not pass)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: the validators are built on first use, not at import.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # --------------------------------------------------------------------------- sections
@@ -400,15 +401,19 @@ def load_config(path: Path, *, environ: Mapping[str, str] | None = None) -> Conf
     """
     name = str(path)
     text = _read_text(path, name)
-    root = _compose(text, name)
-    if root is None:
-        raise ConfigError(f"{name}: the file is empty", hint="start from sample-config.yaml")
-    if not isinstance(root, yaml.MappingNode):
-        raise ConfigError(f"{_at(name, root.start_mark)}: the top level must be a mapping of sections "
-                          f"(cloud, auth, scope, ...), not a {_node_kind(root)}")
-    _check_keys(root, name, ())
-    _refuse_literal_secrets(root, name, ())
-    data = _construct(root, name)
+    try:
+        root = _compose(text, name)
+        if root is None:
+            raise ConfigError(f"{name}: the file is empty", hint="start from sample-config.yaml")
+        if not isinstance(root, yaml.MappingNode):
+            raise ConfigError(f"{_at(name, root.start_mark)}: the top level must be a mapping of sections "
+                              f"(cloud, auth, scope, ...), not a {_node_kind(root)}")
+        _check_expansion(root, name)
+        _check_keys(root, name, ())
+        _refuse_literal_secrets(root, name, ())
+        data = _construct(root, name)
+    except RecursionError:
+        raise ConfigError(f"{name}: the document is nested too deeply to be a configuration") from None
     base_dir = path.resolve().parent
     context = {"base_dir": base_dir, "env": os.environ if environ is None else environ}
     try:
@@ -438,7 +443,10 @@ def _read_text(path: Path, name: str) -> str:
 
 def _compose(text: str, name: str) -> yaml.Node | None:
     """The YAML node tree (with marks); syntax errors become ConfigError with line and column."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)  # the reader refuses control characters here already
+    except yaml.reader.ReaderError as exc:
+        raise ConfigError(f"{name}: YAML syntax error: {exc.reason} at character offset {exc.position}") from None
     try:
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
@@ -452,6 +460,44 @@ def _compose(text: str, name: str) -> yaml.Node | None:
         raise ConfigError(f"{name}: YAML syntax error: {str(exc).splitlines()[0]}") from None
     finally:
         loader.dispose()
+
+
+_MAX_EXPANDED_NODES = 100_000
+"""A real configuration has a few hundred values; aliases may not multiply that past this bound."""
+
+
+def _check_expansion(root: yaml.Node, name: str) -> None:
+    """Refuse a recursive alias, or aliases that expand past ``_MAX_EXPANDED_NODES`` (a "billion laughs").
+
+    The node graph shares aliased nodes, so it is small; every later step walks it expanded. Sizes are
+    memoised per node, so this check itself stays linear in the graph.
+    """
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise ConfigError(f"{_at(name, node.start_mark)}: an alias refers to the value that contains it")
+        active.add(key)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > _MAX_EXPANDED_NODES:
+                raise ConfigError(f"{_at(name, child.start_mark)}: aliases expand this document past "
+                                  f"{_MAX_EXPANDED_NODES} values; write the values out instead")
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 def _construct(root: yaml.Node, name: str) -> Any:
@@ -479,10 +525,18 @@ def _node_kind(node: yaml.Node) -> str:
     return "scalar value"
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_.*-]+$")
+
+
 def _dotted(path: tuple[str | int, ...]) -> str:
+    """``a.b[0].c``; a key that is not a plain name is quoted (repr), so it cannot break the line."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        shown = part if _PLAIN_KEY.match(part) else repr(part)
+        out += f".{shown}" if out else shown
     return out or "(top level)"
 
 
@@ -595,7 +649,13 @@ def _to_config_error(exc: ValidationError, root: yaml.Node, name: str) -> Config
     """The first validation error as one ``file:line:col: key.path: problem`` line."""
     err = exc.errors(include_url=False, include_input=True)[0]
     # Drop pydantic's internal loc steps (e.g. "function-after[...]", "[key]") that are not config keys.
-    loc = tuple(p for p in err["loc"] if isinstance(p, int) or not re.search(r"[\[\]()]", p))
+    raw = err["loc"]
+    unknown = err["type"] == "extra_forbidden"  # its last step is the user's own key, whatever it looks like
+    loc = tuple(
+        p
+        for i, p in enumerate(raw)
+        if isinstance(p, int) or not re.search(r"[\[\]()]", p) or (unknown and i == len(raw) - 1)
+    )
     cause = (err.get("ctx") or {}).get("error")
     if isinstance(cause, _FieldProblem):
         loc = (*loc, cause.field)

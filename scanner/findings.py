@@ -9,13 +9,13 @@ the rule catalogue too, so no reporter needs the registry or Azure.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from scanner._jsontext import Fragment, dumps_pretty, encode_at
 from scanner.errors import SnapshotError
 from scanner.inventory import CollectionError, Identity, ScopeRequest, normalize_id
 from scanner.rule import Severity, Status
@@ -38,7 +38,8 @@ def fingerprint(rule_id: str, resource_id: str, sub_id: str | None = None) -> st
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: the validators are built on first use, not at import (keeps `rules list` fast).
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class RemediationDoc(_Doc):
@@ -200,8 +201,37 @@ class ScanReport(_Doc):
     """Content digest of this document's results: names this report in the HTML footer and bundles."""
 
     def to_json(self) -> str:
-        """Serialise deterministically: sorted keys, ISO datetimes, UTF-8 safe."""
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        """Serialise deterministically: sorted keys, ISO datetimes, UTF-8 safe.
+
+        The text is ``json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True,
+        ensure_ascii=False)`` plus a newline; it is produced by ``_jsontext`` (linear, and faster than
+        the standard encoder), encoding each rule's remediation and compliance blocks once instead of once per result.
+        """
+        doc = self.model_dump(mode="json", exclude={"results"})
+        shared: dict[int, Fragment] = {}
+
+        def once(value: _Doc) -> Fragment:
+            # Findings of one rule share these objects (the engine builds them once per rule).
+            found = shared.get(id(value))
+            if found is None:
+                found = shared[id(value)] = Fragment(
+                    encode_at(value.model_dump(mode="json"), _FINDING_FIELD_LEVEL, ensure_ascii=False)
+                )
+            return found
+
+        results: list[dict[str, Any]] = []
+        for f in self.results:
+            item = f.model_dump(mode="json", exclude=_SHARED_FIELDS)
+            item["remediation"] = once(f.remediation)
+            item["compliance"] = once(f.compliance)
+            results.append(item)
+        doc["results"] = results
+        return dumps_pretty(doc, ensure_ascii=False) + "\n"
+
+
+_SHARED_FIELDS = {"remediation", "compliance"}
+_FINDING_FIELD_LEVEL = 3
+"""Depth of a result's field values in ``findings.json``: document > results list > result > field."""
 
 
 def summarize(results: list[Finding]) -> Summary:
@@ -244,19 +274,18 @@ def findings_json_schema() -> dict[str, Any]:
 
 def load_findings(path: Path) -> ScanReport:
     """Read a ``findings.json`` (e.g. a baseline). Raises SnapshotError (exit 2) with one line."""
+    from scanner._documents import parse_versioned
+
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot read findings: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SnapshotError(f"{path}: not a valid findings.json ({exc})") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("schema_version"), str):
-        raise SnapshotError(f"{path}: not an ahds-audit findings.json (no schema_version)")
-    if data["schema_version"].split(".")[0] != FINDINGS_SCHEMA_VERSION.split(".")[0]:
-        raise SnapshotError(f"{path}: findings schema_version {data['schema_version']!r} is not supported")
-    try:
-        return ScanReport.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise SnapshotError(f"{path}: malformed findings.json at {where}: {first['msg']}") from exc
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(f"{path}: not a UTF-8 findings.json") from exc
+    return parse_versioned(
+        text,
+        ScanReport,
+        source=str(path),
+        kind="an ahds-audit findings.json",
+        schema_version=FINDINGS_SCHEMA_VERSION,
+    )

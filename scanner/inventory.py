@@ -10,14 +10,14 @@ It never holds a secret value, a token, or data-plane content.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, NewType
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
+from scanner._jsontext import dumps_pretty
 from scanner.errors import SnapshotError
 
 SCHEMA_VERSION = "1.0"
@@ -68,7 +68,8 @@ def resource_group_of(resource_id: str) -> str | None:
 class _Model(BaseModel):
     """Base of every snapshot model: immutable, and strict about unknown keys when read back."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # defer_build: the validators are built on first use, not at import (keeps `rules list` fast).
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class Resource(_Model):
@@ -445,7 +446,7 @@ class Snapshot(_Model):
 
     def to_json(self) -> str:
         """Serialise deterministically (sorted keys, ISO datetimes)."""
-        return json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True) + "\n"
+        return dumps_pretty(self.model_dump(mode="json")) + "\n"  # = json.dumps(indent=2, sort_keys=True)
 
     def save(self, path: Path) -> None:
         """Write the snapshot to ``path`` (UTF-8 JSON)."""
@@ -469,31 +470,11 @@ def load_snapshot(path: Path) -> Snapshot:
 
 def parse_snapshot(text: str, *, source: str = "<snapshot>") -> Snapshot:
     """Parse snapshot JSON text; see ``load_snapshot`` for the errors raised."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(
-            f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from exc
-    if not isinstance(data, dict):
-        raise SnapshotError(f"{source}: a snapshot is a JSON object, found {type(data).__name__}")
-    version = data.get("schema_version")
-    if not isinstance(version, str):
-        raise SnapshotError(f"{source}: no schema_version: this is not an ahds-audit inventory snapshot")
-    major = version.split(".", 1)[0]
-    if major != SCHEMA_VERSION.split(".", 1)[0]:
-        raise SnapshotError(
-            f"{source}: snapshot schema_version {version!r} is not supported by this version "
-            f"(reads {SCHEMA_VERSION.split('.', 1)[0]}.x); re-collect it or use a matching ahds-audit"
-        )
-    try:
-        return Snapshot.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise SnapshotError(
-            f"{source}: malformed snapshot at {where}: {first['msg']} ({exc.error_count()} problem(s))"
-        ) from exc
+    from scanner._documents import parse_versioned
+
+    return parse_versioned(
+        text, Snapshot, source=source, kind="an ahds-audit inventory snapshot", schema_version=SCHEMA_VERSION
+    )
 
 
 def sorted_by_id(items: Iterable[Any]) -> list[Any]:

@@ -166,19 +166,26 @@ def load_suppressions(path: Path) -> SuppressionSet:
         raise ConfigError(f"{name}: cannot read the suppressions file: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{name}: the suppressions file is not UTF-8 text") from exc
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # the reader refuses control characters here already
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{name}: not valid YAML: {' '.join(str(exc).split())}") from None
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
+        return _read_document(name, root, data)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
         raise ConfigError(f"{where}: not valid YAML: {exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{name}: not valid YAML: {exc}") from exc
+        raise ConfigError(f"{name}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    except RecursionError:
+        raise ConfigError(f"{name}: the suppressions file is nested too deeply") from None
+    except ValueError as exc:  # a scalar PyYAML cannot convert, e.g. an integer of 5000 digits
+        raise ConfigError(f"{name}: not valid YAML: {exc}") from None
     finally:
         loader.dispose()
-    return _read_document(name, root, data)
 
 
 def _read_document(name: str, root: yaml.Node | None, data: Any) -> SuppressionSet:

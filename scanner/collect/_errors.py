@@ -16,6 +16,7 @@ from azure.core.exceptions import (
     ClientAuthenticationError,
     DecodeError,
     HttpResponseError,
+    IncompleteReadError,
     ServiceRequestError,
     ServiceResponseError,
 )
@@ -78,7 +79,13 @@ def to_collection_error(scope: str, operation: str, exc: BaseException) -> Colle
     status: int | None = None
     code: str | None = None
     message: str
-    if isinstance(exc, DecodeError):  # azure-core's ContentDecodePolicy could not parse a 2xx body
+    if isinstance(exc, IncompleteReadError):  # the connection closed before Content-Length bytes arrived
+        message = "response body cut short (connection closed mid-body)"
+    elif isinstance(exc, ClientAuthenticationError) and exc.error is None:
+        # Raised by the credential (no token for this request), not by the service read: the status and
+        # reason are the token endpoint's, so say so instead of passing them off as the list's answer.
+        message = f"authentication failed (no token for this request): {exc.message or exc.reason}"
+    elif isinstance(exc, DecodeError):  # azure-core's ContentDecodePolicy could not parse a 2xx body
         status = exc.status_code
         message = "malformed JSON in response"
     elif isinstance(exc, HttpResponseError):

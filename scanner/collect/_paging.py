@@ -21,7 +21,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urljoin, urlsplit
 
+import httpx
 from azure.core.exceptions import HttpResponseError
+from azure.core.pipeline.policies import ContentDecodePolicy
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
 from kiota_abstractions.request_information import RequestInformation
@@ -37,6 +39,8 @@ T = TypeVar("T")
 
 _GRAPH_ERRORS: dict[str, Any] = {"XXX": ODataError}
 """Map every error status to Graph's OData error body, so failures carry Graph's code and message."""
+_GRAPH_BACKOFF_S = 0.5
+_GRAPH_BACKOFF_MAX_S = 8.0
 
 
 def arm_url(run: Run, path: str, family: str, **query: str) -> str:
@@ -74,7 +78,7 @@ def _items(body: object) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 async def _pages(
-    send: Callable[[str, Priority], Awaitable[bytes]],
+    send: Callable[[str, Priority], Awaitable[object]],
     first_url: str,
     origin: str,
     link_key: str,
@@ -83,7 +87,7 @@ async def _pages(
     seen = {first_url}
     url: str | None = first_url
     while url is not None:
-        items, body = _items(json.loads(await send(url, priority)))
+        items, body = _items(await send(url, priority))
         yield items
         url = _follow(body.get(link_key), origin, seen)
         priority = Priority.NEXT_PAGE
@@ -102,12 +106,16 @@ async def arm_pages(
     """
     pipeline = client._client
 
-    async def send(url: str, prio: Priority) -> bytes:
+    async def send(url: str, prio: Priority) -> object:
         async with run.limiter.slot(prio), asyncio.timeout(run.page_deadline_s):
-            response = await pipeline.send_request(HttpRequest("GET", url))
+            # The pipeline response, not just the HTTP response: azure-core's ContentDecodePolicy has parsed
+            # a JSON body already (its "deserialized_data"), and parsing it twice cost 5-10% of a run's CPU.
+            result = await pipeline.send_request(HttpRequest("GET", url), _return_pipeline_response=True)
+        response = result.http_response
         if response.status_code >= 400:
             raise HttpResponseError(response=response, error_format=ARMErrorFormat)
-        return bytes(response.content)
+        parsed = result.context.get(ContentDecodePolicy.CONTEXT_NAME)
+        return parsed if isinstance(parsed, dict) else json.loads(response.content)
 
     async for page in _pages(send, first_url, run.arm.endpoint, "nextLink", priority):
         yield page
@@ -137,9 +145,9 @@ async def graph_pages(
     """
     infos: dict[str, RequestInformation] = {}
 
-    async def send(url: str, prio: Priority) -> bytes:
+    async def send(url: str, prio: Priority) -> object:
         info = infos.pop(url, None) or builder.with_url(url).to_get_request_information()
-        return await graph_send(graph, limiter, deadline_s, info, prio)
+        return json.loads(await graph_send(graph, limiter, deadline_s, info, prio))
 
     graph.adapter.set_base_url_for_request_information(first)  # so ``first.url`` renders absolute
     first_url = first.url
@@ -151,9 +159,22 @@ async def graph_pages(
 async def graph_send(
     graph: GraphClients, limiter: Limiter, deadline_s: float, info: RequestInformation, priority: Priority
 ) -> bytes:
-    """Send one prepared Graph request and return the raw body of its 2xx response."""
+    """Send one prepared Graph request and return the raw body of its 2xx response.
+
+    Every Graph request the collectors send is a read (getByIds included), so a transport failure is
+    resent up to ``graph.transport_retries`` times with a short exponential backoff, inside the deadline.
+    """
     async with limiter.slot(priority), asyncio.timeout(deadline_s):
-        body = await graph.adapter.send_primitive_async(info, "bytes", _GRAPH_ERRORS)
+        attempt = 0
+        while True:
+            try:
+                body = await graph.adapter.send_primitive_async(info, "bytes", _GRAPH_ERRORS)
+                break
+            except httpx.TransportError:
+                if attempt >= graph.transport_retries:
+                    raise
+                await asyncio.sleep(min(_GRAPH_BACKOFF_S * 2**attempt, _GRAPH_BACKOFF_MAX_S))
+                attempt += 1
     if not isinstance(body, bytes):
         raise MalformedResponse("empty response body")
     return body

@@ -8,6 +8,7 @@ subscription, which is how ``Subscription.management_group_ids`` is filled.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from scanner.collect._normalize import items, last_segment, obj, strings, text, when
@@ -25,13 +26,16 @@ def role_assignment(raw: dict[str, Any]) -> RoleAssignment | None:
     role, principal = text(props, "roleDefinitionId"), text(props, "principalId")
     if not (rid and scope and role and principal):
         return None
+    kind = text(props, "principalType")
+    # Scopes, roles and principals repeat across tens of thousands of assignments: one copy of each string
+    # (sys.intern) keeps a 100k-assignment tenant's inventory markedly smaller.
     return RoleAssignment(
         id=rid,
         name=text(raw, "name") or last_segment(rid),
-        scope=scope,
-        role_definition_id=role,
-        principal_id=principal,
-        principal_type=text(props, "principalType"),
+        scope=sys.intern(scope),
+        role_definition_id=sys.intern(role),
+        principal_id=sys.intern(principal),
+        principal_type=sys.intern(kind) if kind else None,
         condition=text(props, "condition"),
         created_on=when(props.get("createdOn")),
     )

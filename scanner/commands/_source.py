@@ -13,9 +13,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from scanner.config import Config, load_config
 from scanner.errors import ConfigError
+
+if TYPE_CHECKING:
+    from scanner.config import Config
 
 DEMO_OUTPUT_DIR = Path("ahds-audit-demo")
 
@@ -30,6 +33,7 @@ def open_config(args: argparse.Namespace, *, required: bool = True) -> Iterator[
     from scanner.cli import config_path
 
     if getattr(args, "demo", False):
+        from scanner.config import load_config
         from scanner.emulator import Emulator
 
         with (
@@ -58,4 +62,6 @@ def open_config(args: argparse.Namespace, *, required: bool = True) -> Iterator[
             )
         yield None
         return
+    from scanner.config import load_config  # pydantic models and YAML: only when a config is read
+
     yield load_config(path)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from typing import TYPE_CHECKING
 
 from scanner.commands._source import open_config
 from scanner.config import Config
 
+if TYPE_CHECKING:
+    from scanner.access import Probe
 
-async def _run(cfg: Config) -> list[object]:
+
+async def _run(cfg: Config) -> list[Probe]:
     from scanner.access import check_access
-    from scanner.auth import build_credential, verify_credential
+    from scanner.auth import authentication_failures, build_credential, verify_credential
     from scanner.cloud import resolve_cloud
     from scanner.commands.scan import scope_request
     from scanner.tls import ssl_context
@@ -21,26 +25,26 @@ async def _run(cfg: Config) -> list[object]:
     credential = await build_credential(cfg.auth, cloud, ctx)
     async with credential:
         await verify_credential(credential, cloud, timeout_s=cfg.auth.timeout_s)
-        return list(
-            await check_access(
-                credential=credential,
-                arm_endpoint=cloud.arm_endpoint,
-                graph_endpoint=cloud.graph_endpoint,
-                ssl_context=ctx,
-                scope=scope_request(cfg),
-                include_graph=cfg.collection.graph,
-                timeout_s=cfg.collection.timeout_s,
+        async with authentication_failures(credential, cloud):
+            probes = list(
+                await check_access(
+                    credential=credential,
+                    arm_endpoint=cloud.arm_endpoint,
+                    graph_endpoint=cloud.graph_endpoint,
+                    ssl_context=ctx,
+                    scope=scope_request(cfg),
+                    include_graph=cfg.collection.graph,
+                    timeout_s=cfg.collection.timeout_s,
+                )
             )
-        )
+        return probes
 
 
 def run_check_access(args: argparse.Namespace) -> int:
     """Exit 0 when every read succeeded, 3 when some were refused or failed, 2 on an auth failure."""
-    from scanner.access import Probe
-
     with open_config(args) as cfg:
         assert cfg is not None
-        probes = [p for p in asyncio.run(_run(cfg)) if isinstance(p, Probe)]
+        probes = asyncio.run(_run(cfg))
     width = max((len(p.check) for p in probes), default=10)
     for p in probes:
         print(

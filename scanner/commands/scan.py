@@ -31,8 +31,12 @@ def scope_request(cfg: Config) -> ScopeRequest:
 
 
 async def collect_snapshot(cfg: Config, *, quiet: bool) -> Snapshot:
-    """Authenticate (bounded, one-line AuthError on failure) and collect the inventory."""
-    from scanner.auth import build_credential, verify_credential
+    """Authenticate (bounded, one-line AuthError on failure) and collect the inventory.
+
+    A credential that stops working before the first read (the subscription list) is an AuthError
+    too: nothing was scanned. Later token failures are recorded per scope by the collectors.
+    """
+    from scanner.auth import authentication_failures, build_credential, verify_credential
     from scanner.cloud import resolve_cloud
     from scanner.collect import collect
     from scanner.progress import make_progress
@@ -43,28 +47,45 @@ async def collect_snapshot(cfg: Config, *, quiet: bool) -> Snapshot:
     credential = await build_credential(cfg.auth, cloud, ctx)
     async with credential:
         await verify_credential(credential, cloud, timeout_s=cfg.auth.timeout_s)
-        return await collect(
-            credential=credential,
-            arm_endpoint=cloud.arm_endpoint,
-            graph_endpoint=cloud.graph_endpoint,
-            ssl_context=ctx,
-            tenant_id=cfg.auth.tenant_id or "",
-            cloud_name=cloud.name,
-            scope=scope_request(cfg),
-            concurrency=cfg.collection.concurrency,
-            timeout_s=cfg.collection.timeout_s,
-            max_retries=cfg.collection.max_retries,
-            include_graph=cfg.collection.graph,
-            identity=Identity(method=cfg.auth.method, client_id=cfg.auth.client_id),
-            progress=make_progress(quiet),
-        )
+        async with authentication_failures(credential, cloud):
+            return await collect(
+                credential=credential,
+                arm_endpoint=cloud.arm_endpoint,
+                graph_endpoint=cloud.graph_endpoint,
+                ssl_context=ctx,
+                tenant_id=cfg.auth.tenant_id or "",
+                cloud_name=cloud.name,
+                scope=scope_request(cfg),
+                concurrency=cfg.collection.concurrency,
+                timeout_s=cfg.collection.timeout_s,
+                max_retries=cfg.collection.max_retries,
+                include_graph=cfg.collection.graph,
+                identity=Identity(method=cfg.auth.method, client_id=cfg.auth.client_id),
+                progress=make_progress(quiet),
+            )
+
+
+def run_collection(cfg: Config, *, quiet: bool) -> Snapshot:
+    """Run ``collect_snapshot`` on a fresh event loop and return the snapshot.
+
+    The snapshot is handed out through a holder, not as the coroutine's result:
+    on Python 3.11 ``asyncio.run`` formats the ``repr`` of a task's result, which
+    for a large inventory costs seconds.
+    """
+    holder: list[Snapshot] = []
+
+    async def main() -> None:
+        holder.append(await collect_snapshot(cfg, quiet=quiet))
+
+    asyncio.run(main())
+    return holder[0]
 
 
 def run_collect(args: argparse.Namespace) -> int:
     """``ahds-audit collect``: write the inventory snapshot; exit 3 when some scope was unreadable."""
     with open_config(args) as cfg:
         assert cfg is not None
-        snapshot = asyncio.run(collect_snapshot(cfg, quiet=args.quiet))
+        snapshot = run_collection(cfg, quiet=args.quiet)
     text = snapshot.to_json()
     if str(args.output) == "-":
         sys.stdout.write(text)
@@ -110,7 +131,7 @@ def run_scan(args: argparse.Namespace) -> int:
         if offline:
             snapshot = load_snapshot(args.snapshot)
         else:
-            snapshot = asyncio.run(collect_snapshot(cfg, quiet=args.quiet))
+            snapshot = run_collection(cfg, quiet=args.quiet)
 
     # Rules see the clock of the scan, so re-evaluating a saved snapshot reproduces its findings.
     now = snapshot.finished_at

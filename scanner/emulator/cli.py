@@ -7,9 +7,31 @@ import signal
 import threading
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-# The server, synthetic generator and tenant loader are imported inside run(): building the CLI
-# parser calls add_arguments() and must stay fast.
+# The server, synthetic generator and tenant loader are imported inside run() (or, for --synthetic and
+# --throttle-*, inside the value parsers, which run only when the option is given): building the CLI
+# parser calls add_arguments() and must stay fast and must not import aiohttp.
+
+
+def _synthetic(text: str) -> Any:
+    """``--synthetic`` value: ``N`` or ``key=value,...`` -> ``SyntheticShape``."""
+    from scanner.emulator.synth import parse_shape
+
+    try:
+        return parse_shape(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _bucket(text: str) -> Any:
+    """``--throttle-arm`` / ``--throttle-graph`` value: ``RATE`` or ``RATE/BURST`` -> ``Bucket``."""
+    from scanner.emulator.throttle import Bucket
+
+    try:
+        return Bucket.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,9 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     source.add_argument(
         "--synthetic",
-        type=int,
-        metavar="N",
-        help="serve a generated tenant with N subscriptions instead (for benchmarks)",
+        type=_synthetic,
+        metavar="SPEC",
+        help="serve a generated tenant instead (for benchmarks): N subscriptions, or key=value,... "
+        "e.g. subscriptions=200,seed=7,role_assignments_per_subscription=500 (keys: docs/emulator.md)",
     )
     parser.add_argument("--port", type=int, default=8443, help="port on 127.0.0.1 (0 picks a free one)")
     parser.add_argument(
@@ -37,6 +60,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=0,
         metavar="N",
         help="delay added to every request, in milliseconds",
+    )
+    parser.add_argument(
+        "--jitter-ms",
+        type=float,
+        default=0,
+        metavar="N",
+        help="vary each request's delay uniformly by up to N ms around --latency-ms",
+    )
+    parser.add_argument(
+        "--throttle-arm",
+        type=_bucket,
+        metavar="RATE[/BURST]",
+        help="per-client token bucket for ARM reads, e.g. 25/250; exceeded -> 429 with Retry-After "
+        "(default: no throttling)",
+    )
+    parser.add_argument(
+        "--throttle-graph",
+        type=_bucket,
+        metavar="RATE[/BURST]",
+        help="per-client token bucket for Microsoft Graph (default: no throttling)",
     )
     parser.add_argument(
         "--workdir",
@@ -52,9 +95,16 @@ def run(args: argparse.Namespace) -> int:
     from scanner.emulator.synth import synthetic_tenant
     from scanner.emulator.tenant import load_tenant
 
-    tenant = synthetic_tenant(args.synthetic) if args.synthetic else load_tenant(args.tenant)
+    tenant = synthetic_tenant(shape=args.synthetic) if args.synthetic else load_tenant(args.tenant)
     emulator = Emulator(
-        tenant, port=args.port, page_size=args.page_size, latency_ms=args.latency_ms, workdir=args.workdir
+        tenant,
+        port=args.port,
+        page_size=args.page_size,
+        latency_ms=args.latency_ms,
+        jitter_ms=args.jitter_ms,
+        throttle_arm=args.throttle_arm,
+        throttle_graph=args.throttle_graph,
+        workdir=args.workdir,
     )
     stopped = threading.Event()
 

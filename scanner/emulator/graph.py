@@ -101,7 +101,7 @@ def select(obj: dict[str, Any], fields: list[str] | None) -> dict[str, Any]:
 
 
 class GraphRoutes:
-    """aiohttp handlers for ``/v1.0``; ``page_size`` is read per request (the ``$top`` default)."""
+    """aiohttp handlers for ``/v1.0``; ``page_size`` is read per request (the ``$top`` default and cap)."""
 
     def __init__(self, store: GraphStore, page_size: Callable[[], int]) -> None:
         self._store = store
@@ -171,7 +171,8 @@ class GraphRoutes:
             top = int(request.query.get("$top", self._page_size()))
         except ValueError:
             return graph_error(400, "BadRequest", "Invalid $top value.")
-        size = min(max(1, top), _MAX_TOP)
+        # Graph may answer fewer than $top items (it pages server-side), so the page size caps $top too.
+        size = min(max(1, top), _MAX_TOP, max(1, self._page_size()))
         fields = self._fields(request)
         context = f"{name}({','.join(fields)})" if fields else name
         body: dict[str, Any] = {"@odata.context": self._context(request, context)}

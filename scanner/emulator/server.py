@@ -2,14 +2,18 @@
 
 One aiohttp application serves ARM, Microsoft Graph and the Entra token
 endpoint on a single HTTPS origin. A middleware records each request, applies
-latency and injected faults, refuses forbidden subscriptions and checks bearer
-tokens before the routes run.
+latency (with jitter) and injected faults, refuses forbidden subscriptions,
+checks bearer tokens and throttles each client per service before the routes
+run. ``GET /_emulator/requests`` (never recorded, never delayed) hands the
+request log to a process that runs the emulator as a child, such as the
+benchmarks; the scanner never calls it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import tempfile
 import threading
 from collections.abc import Awaitable, Callable
@@ -23,11 +27,12 @@ from aiohttp import web
 
 from scanner.emulator.arm import ArmRoutes
 from scanner.emulator.ca import make_server_tls
-from scanner.emulator.faults import FaultPlan, FaultRule
+from scanner.emulator.faults import FaultPlan, FaultRule, drop_connection, send_truncated
 from scanner.emulator.graph import GraphRoutes
 from scanner.emulator.responses import arm_error, graph_error, json_response
 from scanner.emulator.store import ArmStore, GraphStore, subscription_of
 from scanner.emulator.tenant import Tenant, load_tenant
+from scanner.emulator.throttle import Bucket, Service, Throttle, client_of
 from scanner.emulator.token import EntraRoutes, TokenRegistry, TokenState
 
 logger = logging.getLogger(__name__)
@@ -36,6 +41,7 @@ SECRET_ENV = "AHDS_AUDIT_CLIENT_SECRET"
 """The environment variable the written config names for the client secret."""
 
 _UNPROTECTED = frozenset({"entra-openid", "entra-token", "entra-keys"})
+_ADMIN_PREFIX = "/_emulator/"
 _ARM_CODES = {
     400: "BadRequest",
     401: "AuthenticationFailed",
@@ -74,6 +80,14 @@ class Settings:
 
     page_size: int
     latency_ms: float
+    jitter_ms: float = 0
+    """Each request's delay is drawn uniformly from ``latency_ms ± jitter_ms`` (never below zero)."""
+
+    def delay_s(self, rng: random.Random) -> float:
+        """The delay to add to one request, in seconds."""
+        if self.jitter_ms <= 0:
+            return self.latency_ms / 1000
+        return max(0.0, self.latency_ms + rng.uniform(-self.jitter_ms, self.jitter_ms)) / 1000
 
 
 def _api_of(path: str) -> str:
@@ -112,10 +126,19 @@ def _fault_response(rule: FaultRule, api: str) -> web.StreamResponse:
 class EmulatorApp:
     """Builds the aiohttp application for one tenant and keeps the request log."""
 
-    def __init__(self, tenant: Tenant, settings: Settings, faults: FaultPlan, token_lifetime_s: int) -> None:
+    def __init__(
+        self,
+        tenant: Tenant,
+        settings: Settings,
+        faults: FaultPlan,
+        token_lifetime_s: int,
+        throttle: Throttle | None = None,
+    ) -> None:
         self.tenant = tenant
         self.settings = settings
         self.faults = faults
+        self.throttle = throttle or Throttle()
+        self._rng = random.Random()
         sp_ids = {str(sp.get("appId", "")).lower(): sp["id"] for sp in tenant.graph.service_principals}
         self.tokens = TokenRegistry(tenant, token_lifetime_s, sp_ids)
         self.arm_store = ArmStore.build(tenant)
@@ -142,6 +165,7 @@ class EmulatorApp:
         )
         app.router.add_post("/{tenant}/oauth2/v2.0/token", entra.token, name="entra-token")
         app.router.add_get("/{tenant}/discovery/v2.0/keys", entra.keys, name="entra-keys")
+        app.router.add_get(_ADMIN_PREFIX + "requests", self._admin_requests, name="admin-requests")
         GraphRoutes(self.graph_store, lambda: self.settings.page_size).add_to(app)
         arm = ArmRoutes(self.arm_store, lambda: self.settings.page_size)
         app.router.add_get("/{tail:.*}", arm.handle, name="arm")
@@ -155,6 +179,26 @@ class EmulatorApp:
             f"The emulator is read-only; {request.method} is not served on '{request.path}'.",
         )
 
+    async def _admin_requests(self, request: web.Request) -> web.Response:
+        """``GET /_emulator/requests?offset=N``: the total count and the log entries from ``offset`` on."""
+        try:
+            offset = max(0, int(request.query.get("offset", "0")))
+        except ValueError:
+            return json_response({"error": {"code": "BadRequest", "message": "offset is not a number"}}, 400)
+        with self._lock:
+            total = len(self._log)
+            entries = self._log[offset:]
+        return json_response(
+            {
+                "count": total,
+                "throttled": self.throttle.refused,
+                "requests": [
+                    {"method": e.method, "path": e.path, "query": e.query, "status": e.status}
+                    for e in entries
+                ],
+            }
+        )
+
     def _record(self, request: web.Request, status: int, body: str | None) -> None:
         entry = RecordedRequest(request.method, request.path, dict(request.query), status, body)
         with self._lock:
@@ -162,6 +206,8 @@ class EmulatorApp:
 
     @web.middleware
     async def _pipeline(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith(_ADMIN_PREFIX):
+            return await handler(request)
         body: str | None = None
         if request.method == "POST" and request.path.lower().endswith("/directoryobjects/getbyids"):
             body = await request.text()
@@ -177,17 +223,26 @@ class EmulatorApp:
             self._record(request, status, body)
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if self.settings.latency_ms > 0:
-            await asyncio.sleep(self.settings.latency_ms / 1000)
         api = _api_of(request.path)
+        route = request.match_info.route.name
+        # The token is judged when the request arrives, as ARM and Graph do; latency and injected delays
+        # happen after, so a token valid when sent is never refused for the emulator's own slowness.
+        denied = None if route in _UNPROTECTED else self._check_bearer(request, api)
+        delay = self.settings.delay_s(self._rng)
+        if delay > 0:
+            await asyncio.sleep(delay)
         rule = self.faults.take(request.method, request.path)
         if rule is not None:
             if rule.delay_s > 0:
                 await asyncio.sleep(rule.delay_s)
+            if rule.truncate_at is not None:
+                real = rule.body is None and rule.status < 400
+                full = await handler(request) if real else _fault_response(rule, api)
+                if not isinstance(full, web.Response):
+                    return full
+                return await send_truncated(request, full, rule.truncate_at, reset=rule.close_connection)
             if rule.close_connection:
-                if request.transport is not None:
-                    request.transport.abort()
-                raise ConnectionResetError("connection dropped by an injected fault")
+                drop_connection(request)
             if not rule.passes_through:
                 return _fault_response(rule, api)
         if api == "arm":
@@ -202,12 +257,42 @@ class EmulatorApp:
                     f"perform action 'read' over scope '{request.path}' or the scope is invalid. "
                     "If access was recently granted, please refresh your credentials.",
                 )
-        route = request.match_info.route.name
-        if route not in _UNPROTECTED:
-            denied = self._check_bearer(request, api)
-            if denied is not None:
-                return denied
-        return await handler(request)
+        if denied is not None:
+            return denied
+        if api == "entra":
+            return await handler(request)
+        return await self._throttled(request, handler, Service.ARM if api == "arm" else Service.GRAPH)
+
+    async def _throttled(
+        self, request: web.Request, handler: Handler, service: Service
+    ) -> web.StreamResponse:
+        """Spend a token of the caller's bucket; answer 429 with ``Retry-After`` when it is empty.
+
+        ARM responses carry ``x-ms-ratelimit-remaining-subscription-reads`` (or ``-tenant-reads`` above
+        subscriptions) as informative headers, as ARM sends them; clients must rely on ``Retry-After`` only.
+        """
+        decision = self.throttle.take(
+            service, client_of(request.headers.get("Authorization"), request.remote or "unknown")
+        )
+        if decision is None:
+            return await handler(request)
+        remaining: dict[str, str] = {}
+        if service is Service.ARM:
+            level = "subscription" if subscription_of(request.path) else "tenant"
+            remaining = {f"x-ms-ratelimit-remaining-{level}-reads": str(decision.remaining)}
+        if not decision.allowed:
+            headers = {"Retry-After": str(decision.retry_after_s), **remaining}
+            if service is Service.GRAPH:
+                return graph_error(
+                    429,
+                    "TooManyRequests",
+                    "Too many requests. The application has exceeded its request rate; retry later.",
+                    headers,
+                )
+            return arm_error(429, "TooManyRequests", _THROTTLED, headers)
+        response = await handler(request)
+        response.headers.update(remaining)
+        return response
 
     def _check_bearer(self, request: web.Request, api: str) -> web.Response | None:
         state = self.tokens.check(request.headers.get("Authorization"))
@@ -257,15 +342,20 @@ class Emulator:
         port: int = 0,
         page_size: int = 100,
         latency_ms: float = 0,
+        jitter_ms: float = 0,
+        throttle_arm: Bucket | None = None,
+        throttle_graph: Bucket | None = None,
         token_lifetime_s: int = 3600,
         workdir: Path | None = None,
     ) -> None:
         self.tenant = tenant if isinstance(tenant, Tenant) else load_tenant(tenant)
         self.host = host
         self.port = port
-        self.settings = Settings(page_size=page_size, latency_ms=latency_ms)
+        self.settings = Settings(page_size=page_size, latency_ms=latency_ms, jitter_ms=jitter_ms)
         self.faults = FaultPlan()
-        self._app = EmulatorApp(self.tenant, self.settings, self.faults, token_lifetime_s)
+        self.throttle = Throttle(arm=throttle_arm, graph=throttle_graph)
+        """Per-client token buckets for ARM and Graph; ``throttle.configure(Service.ARM, Bucket(...))``."""
+        self._app = EmulatorApp(self.tenant, self.settings, self.faults, token_lifetime_s, self.throttle)
         self._workdir_arg = workdir
         self._tempdir: tempfile.TemporaryDirectory[str] | None = None
         self._thread: threading.Thread | None = None
@@ -297,6 +387,15 @@ class Emulator:
     @latency_ms.setter
     def latency_ms(self, value: float) -> None:
         self.settings.latency_ms = value
+
+    @property
+    def jitter_ms(self) -> float:
+        """Each request's delay varies uniformly by up to this many milliseconds around ``latency_ms``."""
+        return self.settings.jitter_ms
+
+    @jitter_ms.setter
+    def jitter_ms(self, value: float) -> None:
+        self.settings.jitter_ms = value
 
     @property
     def requests(self) -> list[RecordedRequest]:

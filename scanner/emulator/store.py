@@ -8,6 +8,7 @@ scope ancestry, including management groups recorded in the tenant file.
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -84,6 +85,9 @@ class ArmStore:
     subscription_mg: dict[str, str | None] = field(default_factory=dict)
     role_assignments: list[tuple[dict[str, Any], frozenset[str]]] = field(default_factory=list)
     role_assignments_by_id: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _ra_scope_keys: list[str] = field(default_factory=list)
+    _ra_by_subscription: dict[str | None, list[int]] = field(default_factory=dict)
+    """Positions in ``role_assignments`` by the subscription of their scope (None: above subscriptions)."""
     roles: dict[str, tuple[dict[str, Any], frozenset[str]]] = field(default_factory=dict)
     role_guid_by_name: dict[str, str] = field(default_factory=dict)
     _cache: dict[tuple[Any, ...], list[dict[str, Any]]] = field(default_factory=dict)
@@ -230,7 +234,12 @@ class ArmStore:
             self.role_guid_by_name[str(props.get("roleName", guid)).lower()] = guid
         for raw in self.tenant.role_assignments:
             assignment = self._role_assignment(raw)
-            self.role_assignments.append((assignment, self.scope_chain(assignment["properties"]["scope"])))
+            scope_key = norm(assignment["properties"]["scope"])
+            self._ra_by_subscription.setdefault(subscription_of(scope_key), []).append(
+                len(self.role_assignments)
+            )
+            self._ra_scope_keys.append(scope_key)
+            self.role_assignments.append((assignment, self.scope_chain(scope_key)))
             self.role_assignments_by_id[norm(assignment["id"])] = assignment
 
     def _role_assignment(self, raw: dict[str, Any]) -> dict[str, Any]:
@@ -280,15 +289,21 @@ class ArmStore:
             return cached
         request_chain = self.scope_chain(scope)
         request_key = norm(scope)
-        result = [
-            a
-            for a, chain in self.role_assignments
-            if (
-                norm(a["properties"]["scope"]) in request_chain
-                or (not at_scope_only and request_key in chain)
-            )
-            and (principal_id is None or a["properties"]["principalId"].lower() == principal_id.lower())
-        ]
+        # Only assignments above subscriptions or in the scope's own subscription can match: scanning
+        # just those keeps a subscription's list O(its assignments) in tenants with 100k+ of them.
+        sid = subscription_of(request_key)
+        positions: Iterable[int] = (
+            range(len(self.role_assignments))
+            if sid is None
+            else heapq.merge(self._ra_by_subscription.get(None, []), self._ra_by_subscription.get(sid, []))
+        )
+        result = []
+        for i in positions:
+            a, chain = self.role_assignments[i]
+            if (self._ra_scope_keys[i] in request_chain or (not at_scope_only and request_key in chain)) and (
+                principal_id is None or a["properties"]["principalId"].lower() == principal_id.lower()
+            ):
+                result.append(a)
         self._cache[key] = result
         return result
 

@@ -85,3 +85,13 @@ def test_organization_names_the_tenant(emulator: Emulator, client: httpx.Client)
     org = client.get(f"{emulator.url}/v1.0/organization").json()["value"][0]
     assert org["id"] == emulator.tenant_id
     assert org["displayName"] == "Contoso Health"
+
+
+def test_page_size_caps_a_larger_top(emulator: Emulator, client: httpx.Client) -> None:
+    emulator.page_size = 2
+    items, links = follow(
+        client, f"{emulator.url}/v1.0/applications", {"$top": "999"}, link="@odata.nextLink"
+    )
+    assert [a["id"] for a in items] == [a["id"] for a in emulator.tenant.graph.applications]
+    assert len(links) == (len(items) - 1) // 2
+    assert all("%24top=999" in link or "$top=999" in link for link in links)
