@@ -27,8 +27,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/python -m pip install --quiet 'ruff>=0.5' 'mypy>=1.10'
-	$(BIN)/python -m ruff check scanner rules reports tests
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m ruff check scanner rules reports tests bench
+	$(BIN)/python -m mypy
 
 schemas: $(STAMP)
 	$(BIN)/python -m scanner.schema

@@ -728,7 +728,7 @@ def synthetic_tenant_data(shape: SyntheticShape) -> dict[str, Any]:
     directory = _Directory(shape, tenant_id)
     directory.build()
     principals = _Principals(directory, shape.deleted_principal_share)
-    customs = [
+    customs: list[dict[str, Any]] = [
         {
             "name": _guid("custom-role", shape.seed, c),
             "properties": {
