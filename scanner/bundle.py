@@ -293,6 +293,10 @@ class BundleVerdict:
             False: "findings NOT reproduced",
         }
         state = "intact" if not self.problems else f"{len(self.problems)} integrity problem(s)"
+        if self.manifest_sha256:
+            out.append(
+                f"MANIFEST.sha256 sha256: {self.manifest_sha256} (record it to detect a swapped bundle)"
+            )
         out.append(
             f"bundle {'verified' if self.ok else 'FAILED verification'}: {self.files_checked} files, "
             f"{state}, {how[self.reproduced]}"

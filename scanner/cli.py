@@ -125,10 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rsub = rules.add_subparsers(dest="rules_command", metavar="ACTION")
     rlist = rsub.add_parser("list", help="id, severity, title, area, compliance of every rule")
-    rlist.add_argument("--json", action="store_true", help="machine-readable output")
+    rlist_format = rlist.add_mutually_exclusive_group()
+    rlist_format.add_argument("--json", action="store_true", help="machine-readable output")
+    rlist_format.add_argument(
+        "--markdown", action="store_true", help="the full rule reference as Markdown (docs/rules.md)"
+    )
     rshow = rsub.add_parser("show", help="everything about one rule, remediation included")
     rshow.add_argument("rule_id", metavar="ID")
     rshow.add_argument("--json", action="store_true", help="machine-readable output")
+    for action_parser in (rlist, rshow):
+        # Accepted after the action too; SUPPRESS keeps a --config given before the action.
+        action_parser.add_argument(
+            "--config",
+            "-c",
+            type=Path,
+            default=argparse.SUPPRESS,
+            help="config file (adds rules.folder packs and overrides)",
+        )
 
     emu = sub.add_parser(
         "emulator",

@@ -8,8 +8,8 @@ from scanner.commands._source import open_config
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    """``rules list`` / ``rules show ID``; exit 2 for an unknown id."""
-    from scanner.catalog import render_list, render_show
+    """``rules list [--json | --markdown]`` / ``rules show ID``; exit 2 for an unknown id."""
+    from scanner.catalog import render_list, render_markdown, render_show
     from scanner.errors import UsageError
     from scanner.plugins import load_registry
     from scanner.rule import Severity
@@ -24,6 +24,9 @@ def run_rules(args: argparse.Namespace) -> int:
     if args.rules_command == "show":
         rule_id = args.rule_id.upper()
         print(render_show(registry, args.rule_id, as_json=as_json, severity=overrides.get(rule_id)), end="")
+        return 0
+    if args.rules_command == "list" and getattr(args, "markdown", False):
+        print(render_markdown(registry, severities=overrides), end="")
         return 0
     if args.rules_command in (None, "list"):
         print(render_list(registry, as_json=as_json, severities=overrides), end="")

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 
-from scanner.catalog import find_rule, render_list, render_show
+from scanner.catalog import find_rule, render_list, render_markdown, render_show
 from scanner.errors import UsageError
 from scanner.plugins import Registry, load_registry
 from scanner.rule import Compliance, Remediation, RuleSettings, Severity, rule
 from tests.fixtures.rulekit import LOCAL_RULES, fresh_modules, meta
+
+if TYPE_CHECKING:
+    from markdown_it.token import Token
 
 __all__ = ["fresh_modules"]
 
@@ -130,3 +134,93 @@ def test_list_of_the_real_registry_with_a_local_folder_has_every_id(fresh_module
     assert listed == set(registry.ids) and "CONTOSO-NET-001" in listed
     shown = render_show(registry, "CONTOSO-NET-001", tty=False)
     assert "contoso_network.py" in shown and "Networking > Public network access: Disabled." in shown
+
+
+@rule(
+    meta(
+        "TEST-NET-002",
+        title="Hostile <img src=x onerror=alert(1)> | *not bold*",
+        description="# not a heading\n- not a list | $math$ [link](https://evil.example)",
+        remediation=Remediation(
+            portal="Read this first. 1. Open <b>x</b>. 2. Set version 1.2. 3. Save.",
+            cli="echo '```'\naz resource update --set a=b",
+        ),
+        compliance=Compliance(hipaa=(), nist=(), mcsb=()),
+        resource_types=(),
+    )
+)
+def hostile_rule(inv, ctx):  # type: ignore[no-untyped-def]
+    yield from ()
+
+
+def _markdown_tokens(text: str) -> list[Token]:
+    from markdown_it import MarkdownIt
+
+    return list(MarkdownIt("commonmark").enable("table").parse(text))
+
+
+def _plain(inline: Token) -> str:
+    """What a reader sees of an inline token: its text with every escape resolved."""
+    return "".join(c.content for c in inline.children or [] if c.type in ("text", "code_inline"))
+
+
+def test_markdown_reference_groups_by_area_and_documents_everything() -> None:
+    text = render_markdown(Registry(rules=(tls_rule, hostile_rule, secrets_expire)))
+    headings = [line for line in text.splitlines() if line.startswith(("## ", "### "))]
+    assert headings == [
+        "## Credentials (CRED)",
+        "### TEST-CRED-007",
+        "## Network (NET)",
+        "### TEST-NET-002",
+        "## TLS",
+        "### TEST-TLS-001",
+    ]
+    section = text.split("### TEST-CRED-007\n", 1)[1].split("\n## ", 1)[0]
+    assert "**Secrets expire \\[bold\\]on time\\[/bold\\]**" in section
+    assert "- severity: **high**" in section
+    assert "Open the app.\n\nRotate the secret." in section
+    assert "Bicep:\n\n```bicep\nresource x 'y' = {}\n```" in section
+    assert "| `warn_days` | integer | `30` |" in section
+    assert "Override under `rules.settings.TEST-CRED-007`." in section
+    assert (
+        "| HIPAA Security Rule | 164.308(a)(5)(ii)(D) | Security awareness and training: password management |"
+        in section
+    )
+    assert (
+        "| Microsoft Cloud Security Benchmark v1 | IM-8 | Restrict the exposure of credentials and secrets |"
+        in section
+    )
+    assert "Azure Policy built-in definitions: `guid-1`" in section
+    assert (
+        "- <https://learn.microsoft.com/entra/identity-platform/howto-create-service-principal-portal>"
+        in section
+    )
+    assert "\x1b" not in text
+
+
+def test_markdown_reference_shows_configured_severities() -> None:
+    text = render_markdown(REGISTRY, severities={"TEST-TLS-001": Severity.CRITICAL})
+    assert "| [TEST-TLS-001](#test-tls-001) | critical |" in text
+    assert "- severity: **critical**" in text.split("### TEST-TLS-001", 1)[1]
+
+
+def test_markdown_reference_renders_pack_metadata_as_literal_text() -> None:
+    tokens = _markdown_tokens(render_markdown(Registry(rules=(hostile_rule,))))
+    flat = [t for token in tokens for t in [token, *(token.children or [])]]
+    html = [t for t in flat if t.type.startswith("html") and not t.content.startswith("<!-- Generated")]
+    assert not html, "metadata must never become HTML"
+    assert not [
+        t for t in flat if t.type in ("link_open", "em_open", "strong_open") and "evil" in str(t.attrs)
+    ]
+    # the description stays two paragraphs of text: no heading, no list, no table row split on '|'
+    text_of = {t.content for t in flat if t.type == "text"}
+    assert "# not a heading" in text_of and "- not a list | $math$ [link](https://evil.example)" in text_of
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert "not a heading" not in headings
+    # portal steps written "1. ... 2. ..." become an ordered list; "1.2" inside a step is not a step
+    items = [_plain(tokens[i + 2]) for i, t in enumerate(tokens) if t.type == "list_item_open"]
+    assert "Open <b>x</b>." in items and "Set version 1.2." in items and "Save." in items
+    # a command holding ``` keeps its fence intact
+    fences = [t for t in tokens if t.type == "fence"]
+    assert [f.content for f in fences] == ["echo '```'\naz resource update --set a=b\n"]
+    assert fences[0].info == "sh"
