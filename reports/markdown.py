@@ -125,5 +125,6 @@ class MarkdownReporter(Reporter):
             *_coverage(report),
         ]
         if options.gate_line:
-            lines += ["", f"**Gate:** {md_cell(options.gate_line)}"]
+            # The gate line names itself ("gate: FAILED — ..."); bold it rather than prefix it again.
+            lines += ["", f"**{md_cell(options.gate_line)}**"]
         return "\n".join(lines) + "\n"

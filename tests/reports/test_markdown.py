@@ -32,8 +32,8 @@ def test_counts_failures_and_coverage(demo: ScanReport) -> None:
         assert f.rule_id in md
     assert "accepted risk" in md and "fhir-dev" not in md.split("### Coverage")[0].split("Failing findings")[1]
     assert "### Coverage gaps" in md and "403 AuthorizationFailed" in md and "AHDS-TLS-003" in md
-    assert md.rstrip().splitlines()[-1] == "**Gate:** " + GATE.replace(":", "\\:").replace("(", "\\(").replace(
-        ")", "\\)")
+    escaped = GATE.replace(":", "\\:").replace("(", "\\(").replace(")", "\\)")
+    assert md.rstrip().splitlines()[-1] == f"**{escaped}**"
 
 
 def test_top_n_then_the_rest_counted(demo: ScanReport) -> None:
