@@ -5,8 +5,9 @@ CPU never competes with the scanner's event loop under one GIL; ``collect()`` ru
 with the real SDK clients (so peak RSS is that run's own). The emulator's request log, read from its
 ``/_emulator/requests`` admin endpoint, gives the requests issued and the longest chain of dependent ones.
 
-    .venv/bin/python bench/collect.py                      # N=50,100,200 at 50 ms, serial run at 200, memory run
-    .venv/bin/python bench/collect.py --sizes 20 --serial-at 20 --memory-subscriptions 0   # a quick look
+    .venv/bin/python bench/collect.py                      # N=50,100,200 at 50 ms, concurrency 32 and 16,
+                                                           # serial run at 200, memory run at 1,000
+    .venv/bin/python bench/collect.py --sizes 20 --repeat 1 --serial-at 20 --memory-subscriptions 0  # a quick look
 
 Figures, not assertions: see bench/README.md for what was measured and on which machine.
 """
@@ -26,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -269,6 +270,14 @@ class Measured:
     chain: int
     emulator_cpu_s: float
     latency_ms: float
+    walls: tuple[float, ...] = ()
+    """Wall seconds of every repeat of this measurement (``median_run``); empty for a single run."""
+
+    @property
+    def wall_range(self) -> str:
+        """``min-max`` wall seconds over the repeats, or the one wall time."""
+        walls = self.walls or (self.figures["wall_s"],)
+        return f"{min(walls):.2f}-{max(walls):.2f}" if len(walls) > 1 else f"{walls[0]:.2f}"
 
     @property
     def bound_s(self) -> float:
@@ -277,9 +286,21 @@ class Measured:
         return max(self.chain * latency, self.requests * latency / self.concurrency)
 
     @property
+    def cpu_ms_per_request(self) -> float:
+        """The scanner's own CPU (its process only, not the emulator's) per request issued, in ms."""
+        return self.figures["cpu_s"] * 1000 / self.requests if self.requests else float("nan")
+
+    @property
     def ratio(self) -> float:
         """Wall time over the lower bound."""
         return self.figures["wall_s"] / self.bound_s if self.bound_s else float("nan")
+
+
+def median_run(repeats: list[Measured]) -> Measured:
+    """The repeat with the median wall time (the lower middle one for an even count), knowing all walls."""
+    ordered = sorted(repeats, key=lambda r: r.figures["wall_s"])
+    chosen = ordered[(len(ordered) - 1) // 2]
+    return replace(chosen, walls=tuple(r.figures["wall_s"] for r in repeats))
 
 
 def measure(emulator: EmulatorProcess, n: int, concurrency: int, latency_ms: float) -> Measured:
@@ -304,10 +325,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=50, help="per-request latency (default: 50)")
     parser.add_argument(
         "--concurrency",
-        default="16,32",
+        default="32,16",
         help="collect() concurrencies to run at each size; the first is the config default (default: %(default)s)",
     )
     parser.add_argument("--page-size", type=int, default=100, help="emulator page size (default: 100)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        metavar="R",
+        help="collect each size at each concurrency R times; the tables show the median run by wall time "
+        "and the range (default: %(default)s)",
+    )
     parser.add_argument(
         "--serial-at",
         type=int,
@@ -343,13 +372,16 @@ def main(argv: list[str] | None = None) -> int:
             emulator = start_emulator(f"subscriptions={n}", args.latency_ms, args.page_size, workdir)
             try:
                 for concurrency in concurrencies:
-                    run = measure(emulator, n, concurrency, args.latency_ms)
-                    runs.append(run)
-                    print(
-                        f"  N={n} concurrency {concurrency}: {run.figures['wall_s']:.2f} s, "
-                        f"{run.requests} requests, chain {run.chain}, ratio {run.ratio:.2f}",
-                        flush=True,
-                    )
+                    repeats = []
+                    for _ in range(args.repeat):
+                        run = measure(emulator, n, concurrency, args.latency_ms)
+                        repeats.append(run)
+                        print(
+                            f"  N={n} concurrency {concurrency}: {run.figures['wall_s']:.2f} s, "
+                            f"{run.requests} requests, chain {run.chain}, ratio {run.ratio:.2f}",
+                            flush=True,
+                        )
+                    runs.append(median_run(repeats))
                 if n == args.serial_at:
                     serial = measure(emulator, n, 1, args.latency_ms)
                     print(f"  N={n} concurrency 1: {serial.figures['wall_s']:.2f} s", flush=True)
@@ -375,8 +407,10 @@ def main(argv: list[str] | None = None) -> int:
         "chain",
         "lower bound s",
         "wall s",
+        "wall range s",
         "ratio",
         "scanner CPU s",
+        "scanner CPU ms/request",
         "emulator CPU s",
         "peak RSS MB",
         "role assignments",
@@ -392,8 +426,10 @@ def main(argv: list[str] | None = None) -> int:
                 run.chain,
                 run.bound_s,
                 run.figures["wall_s"],
+                run.wall_range,
                 run.ratio,
                 run.figures["cpu_s"],
+                run.cpu_ms_per_request,
                 run.emulator_cpu_s,
                 run.figures["peak_rss_mb"],
                 run.figures["role_assignments"],
@@ -448,13 +484,24 @@ def main(argv: list[str] | None = None) -> int:
             f"memory run: {memory.subscriptions} subscriptions, latency 0, concurrency {memory.concurrency}:"
         )
         print_table(
-            ["subscriptions", "requests", "wall s", "scanner CPU s", "peak RSS MB", "role assignments"],
+            [
+                "subscriptions",
+                "requests",
+                "wall s",
+                "scanner CPU s",
+                "scanner CPU ms/request",
+                "emulator CPU s",
+                "peak RSS MB",
+                "role assignments",
+            ],
             [
                 [
                     memory.subscriptions,
                     memory.requests,
                     memory.figures["wall_s"],
                     memory.figures["cpu_s"],
+                    memory.cpu_ms_per_request,
+                    memory.emulator_cpu_s,
                     memory.figures["peak_rss_mb"],
                     memory.figures["role_assignments"],
                 ]
@@ -474,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
                         "chain": m.chain,
                         "bound_s": m.bound_s,
                         "emulator_cpu_s": m.emulator_cpu_s,
+                        "walls_s": list(m.walls),
                         **m.figures,
                     }
                     for m in everything

@@ -251,8 +251,8 @@ class ScopeConfig(_Model):
 class CollectionConfig(_Model):
     """How hard the collectors may push Azure."""
 
-    concurrency: int = Field(default=16, ge=1, le=256)
-    """Requests in flight at most."""
+    concurrency: int = Field(default=32, ge=1, le=256)
+    """Requests in flight at most (ARM and Graph together; see docs/configuration.md for why 32)."""
     timeout_s: float = Field(default=60.0, gt=0, le=600)
     """Read timeout of one request."""
     max_retries: int = Field(default=5, ge=0, le=20)

@@ -11,9 +11,10 @@ goes on everywhere else.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import ssl
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -22,6 +23,7 @@ from azure.core.credentials_async import AsyncTokenCredential
 
 from scanner import __version__
 from scanner.collect._clients import open_arm_clients, open_graph_client
+from scanner.collect._gc import collection_gc
 from scanner.collect._limiter import Limiter
 from scanner.collect._run import Collected, Run
 from scanner.collect.apim import collect_apim_services
@@ -34,7 +36,6 @@ from scanner.collect.storage import collect_storage_accounts
 from scanner.collect.subscriptions import SubscriptionInfo, list_subscriptions
 from scanner.inventory import (
     Identity,
-    RoleDefinition,
     ScopeRequest,
     Snapshot,
     Subscription,
@@ -61,7 +62,7 @@ async def collect(
     tenant_id: str,
     cloud_name: str,
     scope: ScopeRequest,
-    concurrency: int = 16,
+    concurrency: int = 32,
     timeout_s: float = 60,
     max_retries: int = 5,
     include_graph: bool = True,
@@ -86,43 +87,46 @@ async def collect(
     # One page, retries and their waits included, may take this long at most (a server that never answers).
     deadline_s = timeout_s * (max_retries + 2)
     out = Collected()
-    async with AsyncExitStack() as stack:
-        http: dict[str, Any] = {
-            "credential": credential,
-            "ssl_context": ssl_context,
-            "concurrency": concurrency,
-            "timeout_s": timeout_s,
-            "max_retries": max_retries,
-        }
-        arm = await stack.enter_async_context(open_arm_clients(arm_endpoint=arm_endpoint, **http))
-        run = Run(arm=arm, limiter=limiter, page_deadline_s=deadline_s, out=out)
-        sink.stage("listing subscriptions")
-        subscriptions, _ = await list_subscriptions(run, scope)
-        sink.start(len(subscriptions))
+    with collection_gc():  # the run's own GC thresholds (see _gc); restored on return
+        async with AsyncExitStack() as stack:
+            http: dict[str, Any] = {
+                "credential": credential,
+                "ssl_context": ssl_context,
+                "concurrency": concurrency,
+                "timeout_s": timeout_s,
+                "max_retries": max_retries,
+            }
+            arm = await stack.enter_async_context(open_arm_clients(arm_endpoint=arm_endpoint, **http))
+            run = Run(arm=arm, limiter=limiter, page_deadline_s=deadline_s, out=out)
+            sink.stage("listing subscriptions")
+            subscriptions, _ = await list_subscriptions(run, scope)
+            sink.start(len(subscriptions))
 
-        graph: GraphCollector | None = None
-        async with asyncio.TaskGroup() as tg:
-            if include_graph:
-                graph_clients = await stack.enter_async_context(
-                    open_graph_client(graph_endpoint=graph_endpoint, **http)
-                )
-                graph = GraphCollector(graph_clients, limiter, deadline_s, tg, lambda e: run.record(e, None))
-                run.on_principal_ids = graph.add
-                tg.create_task(graph.directory())
-            tg.create_task(_all_subscriptions(run, subscriptions, sink, graph))
-        sink.finish()
+            graph: GraphCollector | None = None
+            async with asyncio.TaskGroup() as tg:
+                if include_graph:
+                    graph_clients = await stack.enter_async_context(
+                        open_graph_client(graph_endpoint=graph_endpoint, **http)
+                    )
+                    graph = GraphCollector(
+                        graph_clients, limiter, deadline_s, tg, lambda e: run.record(e, None)
+                    )
+                    run.on_principal_ids = graph.add
+                    tg.create_task(graph.directory())
+                tg.create_task(_all_subscriptions(run, subscriptions, sink, graph))
+            sink.finish()
 
-    return _snapshot(
-        out,
-        subscriptions,
-        graph,
-        tenant_id=tenant_id,
-        cloud_name=cloud_name,
-        scope=scope,
-        identity=identity,
-        started_at=started_at,
-        finished_at=clock(),
-    )
+        return _snapshot(
+            out,
+            subscriptions,
+            graph,
+            tenant_id=tenant_id,
+            cloud_name=cloud_name,
+            scope=scope,
+            identity=identity,
+            started_at=started_at,
+            finished_at=clock(),
+        )
 
 
 async def _all_subscriptions(
@@ -155,32 +159,30 @@ async def _subscription(run: Run, info: SubscriptionInfo, sink: ProgressSink) ->
     sink.subscription_done(sid, info.display_name, sid.lower() not in run.out.incomplete)
 
 
-def _unique(models: Iterable[T], key: Callable[[T], str]) -> list[T]:
-    """Deduplicate by ``key`` (first wins) and sort by it: deterministic output."""
-    chosen: dict[str, T] = {}
-    for model in models:
-        chosen.setdefault(key(model), model)
-    return [chosen[k] for k in sorted(chosen)]
+_SORT_BLOCK = 8192
+"""Models sorted at a time by ``_unique`` before the sorted blocks are merged."""
+
+
+def _unique(models: Sequence[T], key: Callable[[T], str]) -> list[T]:
+    """Deduplicate by ``key`` (the first read wins) and sort by it: deterministic output.
+
+    Sorted block by block, then merged, so only one block's keys exist at a time: a key is a
+    lower-cased copy of the id, and holding all of them at once (123,000 role assignments at 1,000
+    subscriptions) made the end of a run its memory peak, 30 MB above the inventory itself. Both
+    ``sorted`` and ``heapq.merge`` are stable, so among equal keys the first read comes first.
+    """
+    blocks = [sorted(models[i : i + _SORT_BLOCK], key=key) for i in range(0, len(models), _SORT_BLOCK)]
+    result: list[T] = []
+    last: str | None = None
+    for model in heapq.merge(*blocks, key=key):
+        if (current := key(model)) != last:
+            result.append(model)
+            last = current
+    return result
 
 
 def _by_id(model: Any) -> str:
     return normalize_id(model.id)
-
-
-def _role_definitions(definitions: list[RoleDefinition]) -> list[RoleDefinition]:
-    """Deduplicate role definitions read once per subscription, by GUID.
-
-    ARM renders every role definition (built-in or custom) under the id of the
-    subscription it was listed from
-    (``/subscriptions/<s>/providers/Microsoft.Authorization/roleDefinitions/<guid>``),
-    yet a GUID names one role tenant-wide. Each role is kept once, as the copy
-    with the lowest id (deterministic). Rules should match an assignment's
-    ``role_definition_id`` to a definition by its GUID (``name``).
-    """
-    chosen: dict[str, RoleDefinition] = {}
-    for definition in sorted(definitions, key=_by_id):
-        chosen.setdefault(definition.name.lower(), definition)
-    return sorted(chosen.values(), key=_by_id)
 
 
 def _snapshot(
@@ -228,7 +230,7 @@ def _snapshot(
         fhir_services=_unique(out.fhir_services, _by_id),
         legacy_fhir_services=_unique(out.legacy_fhir_services, _by_id),
         role_assignments=_unique(out.role_assignments, _by_id),
-        role_definitions=_role_definitions(out.role_definitions),
+        role_definitions=sorted(out.role_definitions.values(), key=_by_id),
         key_vaults=_unique(out.key_vaults, _by_id),
         vault_items=_unique(out.vault_items, _by_id),
         private_endpoints=_unique(out.private_endpoints, _by_id),
@@ -237,7 +239,7 @@ def _snapshot(
         storage_accounts=_unique(out.storage_accounts, _by_id),
         applications=_unique(graph.applications, _by_id) if graph else [],
         service_principals=_unique(graph.service_principals, _by_id) if graph else [],
-        principals=_unique(graph.principals.values(), _by_id) if graph else [],
+        principals=_unique(list(graph.principals.values()), _by_id) if graph else [],
         unresolved_principal_ids=graph.unresolved() if graph else [],
         principals_resolved=graph.batches_ok if graph else False,
     )

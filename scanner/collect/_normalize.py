@@ -7,6 +7,7 @@ properties (rules report "could not decide"), never a crashed run.
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,26 @@ def text(value: Any, *path: str) -> str | None:
     *head, last = path
     found = obj(value, *head).get(last)
     return found if isinstance(found, str) else None
+
+
+def shared(value: str | None) -> str | None:
+    """One copy of a string that repeats across many inventory objects (``sys.intern``).
+
+    For low-cardinality values only (types, locations, subscription ids, credential kinds, well-known
+    app ids): each JSON page brings a fresh copy of every string, and a large tenant holds hundreds of
+    thousands of them. Unique values (resource ids) gain nothing from it.
+    """
+    return sys.intern(value) if value is not None else None
+
+
+def shared_text(value: Any, *path: str) -> str | None:
+    """``text(value, *path)``, as one shared copy (see ``shared``)."""
+    return shared(text(value, *path))
+
+
+def shared_strings(value: Any, *path: str) -> list[str]:
+    """``strings(value, *path)``, each as one shared copy (see ``shared``)."""
+    return [sys.intern(x) for x in strings(value, *path)]
 
 
 def flag(value: Any, *path: str) -> bool | None:
@@ -106,10 +127,10 @@ def resource_fields(raw: dict[str, Any], rid: str) -> dict[str, Any]:
     return {
         "id": rid,
         "name": last_segment(rid),
-        "type": text(raw, "type") or "",
-        "location": text(raw, "location"),
-        "subscription_id": subscription_of(rid),
-        "resource_group": resource_group_of(rid),
+        "type": shared_text(raw, "type") or "",
+        "location": shared_text(raw, "location"),
+        "subscription_id": shared(subscription_of(rid)),
+        "resource_group": shared(resource_group_of(rid)),
         "tags": tags(raw),
     }
 
@@ -125,9 +146,9 @@ def private_endpoint_connections(properties: dict[str, Any]) -> list[PrivateEndp
                 name=text(conn, "name")
                 or (last_segment(conn["id"]) if isinstance(conn.get("id"), str) else None),
                 private_endpoint_id=text(props, "privateEndpoint", "id"),
-                status=text(props, "privateLinkServiceConnectionState", "status"),
-                description=text(props, "privateLinkServiceConnectionState", "description"),
-                provisioning_state=text(props, "provisioningState"),
+                status=shared_text(props, "privateLinkServiceConnectionState", "status"),
+                description=shared_text(props, "privateLinkServiceConnectionState", "description"),
+                provisioning_state=shared_text(props, "provisioningState"),
             )
         )
     return result

@@ -26,6 +26,7 @@ from azure.core.exceptions import HttpResponseError
 from azure.core.pipeline.policies import ContentDecodePolicy
 from azure.core.rest import HttpRequest
 from azure.mgmt.core.exceptions import ARMErrorFormat
+from kiota_abstractions.api_error import APIError
 from kiota_abstractions.request_information import RequestInformation
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 
@@ -166,10 +167,17 @@ async def graph_send(
     """
     async with limiter.slot(priority), asyncio.timeout(deadline_s):
         attempt = 0
+        refreshed = False
         while True:
             try:
                 body = await graph.adapter.send_primitive_async(info, "bytes", _GRAPH_ERRORS)
                 break
+            except APIError as exc:
+                # A token that expired in flight: the next attempt asks the credential again, which
+                # then returns a fresh one. Once per request; any other status is the answer.
+                if exc.response_status_code != 401 or refreshed:
+                    raise
+                refreshed = True
             except httpx.TransportError:
                 if attempt >= graph.transport_retries:
                     raise

@@ -31,13 +31,18 @@ from scanner.inventory import (
 
 @dataclass(slots=True)
 class Collected:
-    """Everything read from ARM so far, unsorted and possibly with duplicates (deduplicated at the end)."""
+    """Everything read from ARM so far, unsorted and possibly with duplicates (deduplicated at the end).
+
+    Role definitions are the exception: every subscription lists the same built-in and custom roles, so
+    they are deduplicated as they arrive (a 1,000-subscription tenant would otherwise hold ~18,000 copies).
+    """
 
     workspaces: list[Workspace] = field(default_factory=list)
     fhir_services: list[FhirService] = field(default_factory=list)
     legacy_fhir_services: list[LegacyFhirService] = field(default_factory=list)
     role_assignments: list[RoleAssignment] = field(default_factory=list)
-    role_definitions: list[RoleDefinition] = field(default_factory=list)
+    role_definitions: dict[str, RoleDefinition] = field(default_factory=dict)
+    """Role GUID (lower case) -> one copy of that role: see ``rbac.collect_role_definitions``."""
     key_vaults: list[KeyVault] = field(default_factory=list)
     vault_items: list[VaultItem] = field(default_factory=list)
     private_endpoints: list[PrivateEndpoint] = field(default_factory=list)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -35,7 +36,7 @@ from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from scanner.collect._clients import GraphClients
 from scanner.collect._errors import MalformedResponse, guarded
 from scanner.collect._limiter import Limiter, Priority
-from scanner.collect._normalize import items, text, when
+from scanner.collect._normalize import items, shared_text, text, when
 from scanner.collect._paging import graph_pages, graph_send
 from scanner.inventory import (
     AppCredential,
@@ -95,15 +96,20 @@ def _credentials(
             AppCredential(
                 key_id=key_id,
                 kind=kind,
-                display_name=text(cred, "displayName"),
-                hint=text(cred, "hint") if kind == "password" else None,
+                display_name=shared_text(cred, "displayName"),
+                hint=shared_text(cred, "hint") if kind == "password" else None,
                 start_date_time=when(cred.get("startDateTime")),
                 end_date_time=when(cred.get("endDateTime")),
-                usage=text(cred, "usage") if kind == "certificate" else None,
-                type=text(cred, "type") if kind == "certificate" else None,
+                usage=shared_text(cred, "usage") if kind == "certificate" else None,
+                type=shared_text(cred, "type") if kind == "certificate" else None,
             )
         )
     return result
+
+
+def _grant_ids(grants: list[dict[str, Any]], kind: str) -> list[str]:
+    """The permission ids of one type in ``resourceAccess`` (the same few ids recur in every app)."""
+    return [sys.intern(g["id"]) for g in grants if g.get("type") == kind and isinstance(g.get("id"), str)]
 
 
 def application(raw: dict[str, Any]) -> Application | None:
@@ -113,22 +119,22 @@ def application(raw: dict[str, Any]) -> Application | None:
         return None
     access = []
     for entry in items(raw, "requiredResourceAccess"):
-        resource_app_id = text(entry, "resourceAppId")
+        resource_app_id = shared_text(entry, "resourceAppId")  # a few well-known APIs, over and over
         if not resource_app_id:
             continue
         grants = items(entry, "resourceAccess")
         access.append(
             ResourceAccess(
                 resource_app_id=resource_app_id,
-                scopes=[g["id"] for g in grants if g.get("type") == "Scope" and isinstance(g.get("id"), str)],
-                roles=[g["id"] for g in grants if g.get("type") == "Role" and isinstance(g.get("id"), str)],
+                scopes=_grant_ids(grants, "Scope"),
+                roles=_grant_ids(grants, "Role"),
             )
         )
     return Application(
         id=oid,
         app_id=app_id,
         display_name=text(raw, "displayName"),
-        sign_in_audience=text(raw, "signInAudience"),
+        sign_in_audience=shared_text(raw, "signInAudience"),
         created_date_time=when(raw.get("createdDateTime")),
         password_credentials=_credentials(raw, "passwordCredentials", "password"),
         key_credentials=_credentials(raw, "keyCredentials", "certificate"),
@@ -145,9 +151,9 @@ def service_principal(raw: dict[str, Any]) -> ServicePrincipal | None:
         id=oid,
         app_id=text(raw, "appId"),
         display_name=text(raw, "displayName"),
-        service_principal_type=text(raw, "servicePrincipalType"),
+        service_principal_type=shared_text(raw, "servicePrincipalType"),
         account_enabled=raw.get("accountEnabled") if isinstance(raw.get("accountEnabled"), bool) else None,
-        app_owner_organization_id=text(raw, "appOwnerOrganizationId"),
+        app_owner_organization_id=shared_text(raw, "appOwnerOrganizationId"),
     )
 
 
@@ -164,7 +170,7 @@ def directory_principal(raw: dict[str, Any]) -> DirectoryPrincipal | None:
         object_type=kind,
         display_name=text(raw, "displayName"),
         user_principal_name=text(raw, "userPrincipalName") if kind == "user" else None,
-        user_type=text(raw, "userType") if kind == "user" else None,
+        user_type=shared_text(raw, "userType") if kind == "user" else None,
     )
 
 
@@ -350,7 +356,7 @@ class GraphCollector:
             for raw in _values(body):
                 oid = text(raw, "id")
                 known = self.principals.get(oid.lower()) if oid else None
-                if known is not None and (user_type := text(raw, "userType")):
+                if known is not None and (user_type := shared_text(raw, "userType")):
                     self.principals[known.id.lower()] = known.model_copy(
                         update={
                             "user_type": user_type,

@@ -22,6 +22,8 @@ from scanner.collect._normalize import (
     obj,
     private_endpoint_connections,
     resource_fields,
+    shared,
+    shared_text,
     text,
     when,
 )
@@ -61,7 +63,7 @@ def vault_item(raw: dict[str, Any], rid: str, vault_id: str, kind: Literal["secr
     rotation = props.get("rotationPolicy")
     return VaultItem(
         id=rid,
-        name=last_segment(rid),
+        name=shared(last_segment(rid)),  # secret and key names repeat from vault to vault
         vault_id=vault_id,
         kind=kind,
         enabled=flag(attributes, "enabled"),
@@ -70,8 +72,8 @@ def vault_item(raw: dict[str, Any], rid: str, vault_id: str, kind: Literal["secr
         created=when(attributes.get("created")),
         updated=when(attributes.get("updated")),
         key_uri=text(props, "keyUri") if kind == "key" else text(props, "secretUri"),
-        key_type=text(props, "kty") if kind == "key" else None,
-        content_type=text(props, "contentType") if kind == "secret" else None,
+        key_type=shared_text(props, "kty") if kind == "key" else None,
+        content_type=shared_text(props, "contentType") if kind == "secret" else None,
         rotation_policy=rotation if kind == "key" and isinstance(rotation, dict) and rotation else None,
     )
 

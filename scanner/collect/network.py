@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scanner.collect._normalize import items, obj, resource_fields, strings, text
+from scanner.collect._normalize import items, obj, resource_fields, shared_strings, shared_text, strings, text
 from scanner.collect._paging import arm_url, read_list
 from scanner.collect._run import Run
 from scanner.inventory import ApplicationGateway, PrivateEndpoint, PrivateEndpointLink, SslPolicy, SslProfile
@@ -24,13 +24,13 @@ def private_endpoint(raw: dict[str, Any], rid: str) -> PrivateEndpoint:
                 PrivateEndpointLink(
                     name=text(conn, "name"),
                     target_id=text(conn_props, "privateLinkServiceId"),
-                    group_ids=strings(conn_props, "groupIds"),
-                    status=text(conn_props, "privateLinkServiceConnectionState", "status"),
+                    group_ids=shared_strings(conn_props, "groupIds"),
+                    status=shared_text(conn_props, "privateLinkServiceConnectionState", "status"),
                     manual=manual,
                 )
             )
     return PrivateEndpoint(
-        **resource_fields(raw, rid), subnet_id=text(props, "subnet", "id"), connections=links
+        **resource_fields(raw, rid), subnet_id=shared_text(props, "subnet", "id"), connections=links
     )
 
 

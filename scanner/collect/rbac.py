@@ -14,7 +14,7 @@ from typing import Any
 from scanner.collect._normalize import items, last_segment, obj, strings, text, when
 from scanner.collect._paging import arm_pages, arm_url
 from scanner.collect._run import Run
-from scanner.inventory import Permission, RoleAssignment, RoleDefinition
+from scanner.inventory import Permission, RoleAssignment, RoleDefinition, normalize_id
 
 _MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 
@@ -98,14 +98,31 @@ async def collect_role_assignments(run: Run, subscription_id: str) -> None:
 
 
 async def collect_role_definitions(run: Run, subscription_id: str) -> None:
-    """List the built-in and custom role definitions usable in the subscription."""
+    """List the built-in and custom role definitions usable in the subscription; keep one copy per role.
+
+    ARM renders every role definition (built-in or custom) under the id of the
+    subscription it was listed from
+    (``/subscriptions/<s>/providers/Microsoft.Authorization/roleDefinitions/<guid>``),
+    yet a GUID names one role tenant-wide. Each role is kept once, as the copy
+    with the lowest id (the first read among equal ids): the same choice whatever
+    order the subscriptions answer in. Rules should match an assignment's
+    ``role_definition_id`` to a definition by its GUID (``name``).
+    """
     scope = f"/subscriptions/{subscription_id}"
+    chosen = run.out.role_definitions
 
     async def work() -> None:
         url = arm_url(run, f"{scope}/providers/Microsoft.Authorization/roleDefinitions", "authorization")
         async for page in arm_pages(run, run.arm.authorization, url):
             for raw in page:
+                rid = text(raw, "id")
+                if not rid:
+                    continue
+                guid = (text(raw, "name") or last_segment(rid)).lower()
+                kept = chosen.get(guid)
+                if kept is not None and normalize_id(kept.id) <= normalize_id(rid):
+                    continue  # a copy with a lower id is kept already: do not even build this one
                 if (definition := role_definition(raw)) is not None:
-                    run.out.role_definitions.append(definition)
+                    chosen[guid] = definition
 
     await run.guard(scope, "role_definitions.list", subscription_id, work)

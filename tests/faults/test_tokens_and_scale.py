@@ -45,10 +45,19 @@ def test_tokens_expiring_mid_scan_are_refreshed(
     with _emulator(tmp_path_factory, small_tenant(), token_lifetime_s=1, latency_ms=100, page_size=1) as emu:
         outcome = scan(emu, tmp_path)
         issued = len(emu.tokens_issued)
-        statuses = {r.status for r in emu.requests}
+        requests = list(emu.requests)
     assert_complete(outcome)
     assert issued > 2, "the credential asked for fresh tokens as the old ones expired"
-    assert 401 not in statuses, "no request went out with an expired token"
+    # A token may still expire in flight (it is judged on arrival, to the millisecond): such a request
+    # is refused once, then resent with a fresh token and answered.
+    for i, req in enumerate(requests):
+        if req.status == 401:
+            later = [
+                r.status
+                for r in requests[i + 1 :]
+                if (r.method, r.path, r.query) == (req.method, req.path, req.query)
+            ]
+            assert 200 in later, f"{req.method} {req.path} was refused with an expired token and never resent"
 
 
 def test_a_credential_failing_before_the_first_read_is_an_auth_error(
