@@ -47,8 +47,10 @@ def _counts(report: ScanReport) -> list[str]:
         ),
     ]
     if report.baseline is not None and s.new_failures is not None:
-        lines.append(f"Since the baseline: **{s.new_failures}** new failure{'s' if s.new_failures != 1 else ''}, "
-                     f"**{s.fixed or 0}** fixed.")
+        lines.append(
+            f"Since the baseline: **{s.new_failures}** new failure{'s' if s.new_failures != 1 else ''}, "
+            f"**{s.fixed or 0}** fixed."
+        )
     return lines
 
 
@@ -65,7 +67,12 @@ def _failures(report: ScanReport, top_n: int) -> list[str]:
         head = ["Severity", "Rule", "Resource", "Finding"] + (["New"] if new_col else [])
         lines += ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
         for f in shown:
-            cells: list[object] = [_SEVERITY_LABEL[f.severity], f"{f.rule_id} {f.title}", _resource(f), f.message]
+            cells: list[object] = [
+                _SEVERITY_LABEL[f.severity],
+                f"{f.rule_id} {f.title}",
+                _resource(f),
+                f.message,
+            ]
             if new_col:
                 cells.append("new" if f.baseline_state == "new" else "")
             lines.append(_row(*cells))
@@ -83,17 +90,32 @@ def _coverage(report: ScanReport) -> list[str]:
     if cov.complete and not errors and not rule_errors:
         complete = f"Complete: {cov.subscriptions_complete} of {cov.subscriptions_total} subscriptions read"
         return ["### Coverage", "", complete + ", Microsoft Graph read."]
-    lines = ["### Coverage gaps", "",
-             f"{cov.subscriptions_complete} of {cov.subscriptions_total} subscriptions read completely"
-             + ("" if cov.graph_complete else "; Microsoft Graph incomplete") + "."]
+    lines = [
+        "### Coverage gaps",
+        "",
+        f"{cov.subscriptions_complete} of {cov.subscriptions_total} subscriptions read completely"
+        + (
+            ""
+            if cov.graph_complete
+            else "; Microsoft Graph not read (collection.graph: false)"
+            if not cov.graph_collected
+            else "; Microsoft Graph incomplete"
+        )
+        + ".",
+    ]
     if errors:
         lines += ["", "| Scope | Operation | Status | Message |", "| --- | --- | --- | --- |"]
         for e in errors:
             status = " ".join(str(x) for x in (e.status, e.code) if x is not None) or "-"
             lines.append(_row(e.scope, e.operation, status, e.message))
     if rule_errors:
-        lines += ["", f"{len(rule_errors)} check{'s' if len(rule_errors) != 1 else ''} could not be decided:", "",
-                  "| Rule | Resource | Reason |", "| --- | --- | --- |"]
+        lines += [
+            "",
+            f"{len(rule_errors)} check{'s' if len(rule_errors) != 1 else ''} could not be decided:",
+            "",
+            "| Rule | Resource | Reason |",
+            "| --- | --- | --- |",
+        ]
         for f in sorted(rule_errors, key=sort_key):
             lines.append(_row(f.rule_id, _resource(f), f.message))
     return lines

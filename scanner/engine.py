@@ -397,14 +397,18 @@ def coverage_of(snapshot: Snapshot) -> Coverage:
         )
         for s in snapshot.subscriptions
     ]
-    graph_complete = not any(e.scope.startswith("graph:") for e in snapshot.errors)
+    # Graph skipped by configuration is not "read completely": the Entra-based rules saw nothing.
+    graph_complete = snapshot.graph_collected and not any(
+        e.scope.startswith("graph:") for e in snapshot.errors
+    )
     complete_count = sum(1 for s in subs if s.complete)
     return Coverage(
-        complete=not snapshot.errors and complete_count == len(subs),
+        complete=not snapshot.errors and complete_count == len(subs) and snapshot.graph_collected,
         subscriptions_total=len(subs),
         subscriptions_complete=complete_count,
         subscriptions=subs,
         graph_complete=graph_complete,
+        graph_collected=snapshot.graph_collected,
     )
 
 

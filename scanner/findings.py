@@ -127,6 +127,8 @@ class Coverage(_Doc):
     subscriptions_complete: int
     subscriptions: list[SubscriptionCoverage] = Field(default_factory=list)
     graph_complete: bool = True
+    graph_collected: bool = True
+    """False when Graph was skipped by configuration: app registrations and principals were not examined."""
 
 
 class ScanInfo(_Doc):

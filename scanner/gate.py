@@ -125,7 +125,11 @@ def _incompleteness(report: ScanReport) -> str:
     cov = report.scan.coverage
     if scopes:
         parts.append(f"{_plural(len(scopes), 'scope')} could not be read")
-    elif not cov.complete or not cov.graph_complete or cov.subscriptions_complete < cov.subscriptions_total:
+    if not cov.graph_collected:
+        parts.append("Microsoft Graph was not read (collection.graph: false)")
+    elif not scopes and (
+        not cov.complete or not cov.graph_complete or cov.subscriptions_complete < cov.subscriptions_total
+    ):
         parts.append("coverage is incomplete")
     errored = sum(1 for f in report.results if f.status is Status.ERROR)
     if errored:

@@ -461,6 +461,8 @@ class Snapshot(_Model):
     principals: list[DirectoryPrincipal] = Field(default_factory=list)
     unresolved_principal_ids: list[str] = Field(default_factory=list)
     """Principal ids of role assignments that Graph's getByIds did not return: deleted objects."""
+    graph_collected: bool = True
+    """False when Microsoft Graph was not read at all (``collection.graph: false``): Entra-based rules had no data."""
     principals_resolved: bool = False
     """True when every assignment principal was looked up in Graph (so absence means deleted)."""
 

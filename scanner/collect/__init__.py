@@ -242,6 +242,7 @@ def _snapshot(
         principals=_unique(list(graph.principals.values()), _by_id) if graph else [],
         unresolved_principal_ids=graph.unresolved() if graph else [],
         principals_resolved=graph.batches_ok if graph else False,
+        graph_collected=graph is not None,
     )
 
 

@@ -182,3 +182,26 @@ def test_unknown_snapshot_major_version_exits_2(tmp_path: Path, capsys: pytest.C
     snap.write_text(json.dumps({"schema_version": "9.0"}), encoding="utf-8")
     assert main(["scan", "--snapshot", str(snap), "-o", str(tmp_path)]) == 2
     assert "schema_version" in capsys.readouterr().err
+
+
+def test_graph_disabled_is_a_stated_coverage_gap(
+    emulator: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AHDS_AUDIT_CLIENT_SECRET", emulator.client_secret)
+    emulator.faults.clear()
+    config = emulator.write_config(tmp_path / "config.yaml", output_dir=tmp_path / "out")
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write("collection:\n  graph: false\n")
+    emulator.clear_requests()
+    code = main(
+        ["scan", "--config", str(config), "-o", str(tmp_path / "out"), "--fail-on", "none", "-f", "json,md"]
+    )
+    assert not [r for r in emulator.requests if r.path.startswith("/v1.0/")], "Graph was read anyway"
+    assert code == 3
+    doc = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    cov = doc["scan"]["coverage"]
+    assert cov["graph_collected"] is False and cov["complete"] is False
+    assert "not read (collection.graph: false)" in (tmp_path / "out" / "summary.md").read_text(
+        encoding="utf-8"
+    )
+    assert "Microsoft Graph was not read" in capsys.readouterr().out
