@@ -174,10 +174,14 @@ async def graph_send(
                 break
             except APIError as exc:
                 # A token that expired in flight: the next attempt asks the credential again, which
-                # then returns a fresh one. Once per request; any other status is the answer.
+                # then returns a fresh one. Once per request; any other status is the answer. Kiota
+                # keeps the Authorization header on the request object and would resend the stale
+                # token, so it is dropped first.
                 if exc.response_status_code != 401 or refreshed:
                     raise
                 refreshed = True
+                if info.headers.contains("Authorization"):
+                    info.headers.remove("Authorization")
             except httpx.TransportError:
                 if attempt >= graph.transport_retries:
                     raise

@@ -43,6 +43,8 @@ class FaultRule:
     close_connection: bool = False
     truncate_at: int | None = None
     skip: int = 0
+    headers: dict[str, str] | None = None
+    """Extra response headers (e.g. an ARM ``WWW-Authenticate`` challenge on an injected 401)."""
     _regex: re.Pattern[str] = field(init=False, repr=False)
     fired: int = field(default=0, init=False)
     """How many requests this rule answered so far."""

@@ -101,6 +101,7 @@ def _api_of(path: str) -> str:
 
 def _fault_response(rule: FaultRule, api: str) -> web.StreamResponse:
     headers = {} if rule.retry_after_s is None else {"Retry-After": f"{rule.retry_after_s:g}"}
+    headers.update(rule.headers or {})
     if rule.body is not None:
         return web.Response(
             status=rule.status, text=rule.body, headers=headers, content_type="application/json"

@@ -26,7 +26,7 @@ def assert_clean(outcome: Outcome) -> None:
 def assert_complete(outcome: Outcome) -> None:
     """An absorbed fault: exit 0, no error recorded, full coverage."""
     assert_clean(outcome)
-    assert outcome.errors == []
+    assert outcome.errors == [], outcome.errors
     assert outcome.findings["scan"]["coverage"]["complete"] is True
     assert outcome.code == 0
 

@@ -60,6 +60,54 @@ def test_tokens_expiring_mid_scan_are_refreshed(
             assert 200 in later, f"{req.method} {req.path} was refused with an expired token and never resent"
 
 
+_INVALID_TOKEN = {
+    "WWW-Authenticate": 'Bearer authorization_uri="https://login.example/x", error="invalid_token", '
+    'error_description="The access token expiry UTC time is earlier than current UTC time."'
+}
+
+
+def test_an_arm_token_refused_in_flight_is_renewed_and_the_request_resent(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    # ARM answers 401 invalid_token once (the token expired between the credential and ARM).
+    rule = emu.faults.add(
+        FaultRule(
+            r"/providers/Microsoft\.KeyVault/vaults$", status=401, retry_after_s=None, headers=_INVALID_TOKEN
+        )
+    )
+    outcome = scan(emu, tmp_path)
+    assert rule.fired == 1
+    assert_complete(outcome)
+
+
+def test_a_graph_token_refused_in_flight_is_renewed_and_the_request_resent(
+    emu: Emulator, tmp_path: Path
+) -> None:
+    rule = emu.faults.add(FaultRule(r"^/v1\.0/directoryObjects/getByIds", status=401, retry_after_s=None))
+    outcome = scan(emu, tmp_path)
+    assert rule.fired == 1
+    assert_complete(outcome)
+
+
+def test_a_token_refused_twice_is_recorded_not_retried_forever(emu: Emulator, tmp_path: Path) -> None:
+    emu.faults.add(
+        FaultRule(
+            r"/providers/Microsoft\.KeyVault/vaults$",
+            status=401,
+            retry_after_s=None,
+            headers=_INVALID_TOKEN,
+            times=None,
+        )
+    )
+    outcome = scan(emu, tmp_path)
+    assert_clean(outcome)
+    assert outcome.code == 3
+    assert [e["status"] for e in outcome.errors if "vaults" in e["operation"]] == [401] * len(
+        [e for e in outcome.errors if "vaults" in e["operation"]]
+    )
+    assert any("vaults" in e["operation"] for e in outcome.errors)
+
+
 def test_a_credential_failing_before_the_first_read_is_an_auth_error(
     tmp_path_factory: pytest.TempPathFactory, tmp_path: Path, secret: None
 ) -> None:
