@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from scanner.config import looks_like_secret
+from scanner.config import redact_secrets
 from scanner.errors import OutputError, SnapshotError
 
 logger = logging.getLogger(__name__)
@@ -48,39 +48,17 @@ REQUIRED = (SNAPSHOT, FINDINGS, CONFIG, TOOL, RULES)
 COMPARED_FIELDS = ("fingerprint", "rule_id", "rule_version", "status", "severity", "message", "evidence")
 """What must be identical between bundled and re-evaluated results (suppression/baseline marks need not)."""
 
-REDACTED = "<redacted>"
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _MAX_BYTES = 1 << 30
 """Refuse to read bundles larger than this in total (a zip bomb would otherwise fill memory)."""
 _MANIFEST_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
-_SECRET_KEY = re.compile(
-    r"(^|_)(secret|secrets|password|passwd|passphrase|token|sas|credential|credentials)($|_)"
-    r"|client_?secret|connection_?string|api_?key|access_?key|account_?key|private_?key|shared_?key",
-)
-_REFERENCE_KEY = re.compile(r"_(env|uri|url|file|path)$")
-
 
 # --------------------------------------------------------------------------- writing
 
 
-def redact(data: Any, key: str = "") -> Any:
-    """``data`` with every scalar under a secret-looking key, and every secret-shaped string, replaced.
-
-    Keys that name a reference (``client_secret_env``, ``..._uri``) keep their value:
-    it is where the secret lives, not the secret. Defense in depth behind
-    ``Config.redacted()``; never raises.
-    """
-    k = key.lower().replace("-", "_")
-    secret_key = bool(_SECRET_KEY.search(k)) and not _REFERENCE_KEY.search(k)
-    if isinstance(data, dict):
-        return {str(k2): redact(v, str(k2)) for k2, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [redact(v, key) for v in data]
-    if secret_key and not (data is None or isinstance(data, bool) or data == ""):
-        return REDACTED
-    if isinstance(data, str) and looks_like_secret(data):
-        return REDACTED
-    return data
+def redact(data: Any) -> Any:
+    """Defence in depth behind ``Config.redacted()``: the same redaction again, on what is written."""
+    return redact_secrets(data)
 
 
 def _json_bytes(data: Any) -> bytes:

@@ -335,7 +335,7 @@ class Config(_Model):
         Holds references only (environment variable names, Key Vault URIs, paths); any value that
         looks like a secret (possible only for a Config built in code) is replaced by ``"<redacted>"``.
         """
-        scrubbed: dict[str, Any] = _scrub(self.model_dump(mode="json"))
+        scrubbed: dict[str, Any] = redact_secrets(self.model_dump(mode="json"))
         return scrubbed
 
 
@@ -346,10 +346,12 @@ def default_config(**overrides: Any) -> Config:
 
 # --------------------------------------------------------------------------- secrets
 
-_SECRET_WORDS = frozenset({"secret", "secrets", "password", "passwd", "passphrase", "token", "sas"})
+_SECRET_WORDS = frozenset(
+    {"secret", "secrets", "password", "passwd", "passphrase", "token", "sas", "credential", "credentials"}
+)
 _SECRET_PHRASES = ("client_secret", "connection_string", "api_key", "access_key", "account_key",
                    "private_key", "shared_key", "certificate_password", "sas_token")
-_REFERENCE_SUFFIXES = ("_env", "_uri", "_file", "_path")
+_REFERENCE_SUFFIXES = ("_env", "_uri", "_url", "_file", "_path")
 # Entra ID client secrets: 3 chars, a digit, "Q~", then 31-34 chars (the pattern secret scanners use).
 _ENTRA_SECRET = re.compile(r"[A-Za-z0-9_~.\-]{3}\dQ~[A-Za-z0-9_~.\-]{31,34}")
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*")
@@ -376,16 +378,29 @@ _SECRET_ADVICE = (
 )
 
 
-def _scrub(data: Any) -> Any:
+REDACTED = "<redacted>"
+
+
+def redact_secrets(data: Any) -> Any:
+    """``data`` (JSON-like) with every value under a secret-named key, and every secret-shaped string, replaced.
+
+    The one redaction used for the effective config and, as defence in depth, for evidence bundles.
+    Keys that name a reference (``client_secret_env``, ``..._uri``) keep their value: it says where the
+    secret lives, not what it is. Booleans, nulls and empty strings are kept (they hold no secret).
+    """
     if isinstance(data, dict):
         return {
-            k: ("<redacted>" if _secret_named(str(k)) and isinstance(v, (str, int, float)) and v != "" else _scrub(v))
+            str(k): (
+                REDACTED
+                if _secret_named(str(k)) and isinstance(v, (str, int, float)) and not isinstance(v, bool) and v != ""
+                else redact_secrets(v)
+            )
             for k, v in data.items()
         }
-    if isinstance(data, list):
-        return [_scrub(v) for v in data]
+    if isinstance(data, (list, tuple)):
+        return [redact_secrets(v) for v in data]
     if isinstance(data, str) and looks_like_secret(data):
-        return "<redacted>"
+        return REDACTED
     return data
 
 

@@ -15,11 +15,11 @@ import pytest
 
 from scanner.bundle import (
     MANIFEST,
-    REDACTED,
     BundleContents,
     verify_bundle,
     write_bundle,
 )
+from scanner.config import REDACTED
 from scanner.errors import OutputError, SnapshotError
 from tests.factories import snapshot
 from tests.unit._reports import finding, report, rid, rule_doc
