@@ -136,12 +136,47 @@ async def check_access(
                 )
             )
         )
+        for vault_probes in await asyncio.gather(
+            *(_vault_item_probes(run, arm, info.subscription_id) for info in subscriptions if info.visible)
+        ):
+            probes.extend(vault_probes)
         for err in run.out.errors:  # include-scope subscriptions that are not visible at all
             probes.append(Probe(check="subscription", scope=err.scope, ok=False, detail=f"missing: {READER}"))
     if include_graph:
         async with open_graph_client(graph_endpoint=graph_endpoint, **http) as graph:
             probes.extend(await _graph_probes(graph, Limiter(concurrency), timeout_s * 4))
     return probes
+
+
+VAULT_ITEMS_PERMISSION = (
+    READER
+    + " (Microsoft.KeyVault/vaults/secrets/read and keys/read: management-plane attributes, never values)"
+)
+
+
+async def _vault_item_probes(run: Run, arm: ArmClients, subscription_id: str) -> list[Probe]:
+    """Secret and key lists of the subscription's first vault: a role can allow vaults but not their items."""
+    scope = f"/subscriptions/{subscription_id}"
+    vault_id: str | None = None
+    try:
+        async for page in arm_pages(
+            run, arm.keyvault, arm_url(run, f"{scope}/providers/Microsoft.KeyVault/vaults", "keyvault")
+        ):
+            vault_id = next((v["id"] for v in page if isinstance(v.get("id"), str)), None)
+            break
+    except EXPECTED:
+        return []  # the "key vaults" probe already reports why
+    if vault_id is None:
+        return []
+    found: str = vault_id
+
+    def items(kind: str) -> Callable[[], Awaitable[None]]:
+        return lambda: _first_page(run, arm.keyvault, arm_url(run, f"{found}/{kind}", "keyvault"))
+
+    return [
+        await _probe(f"key vault {kind}", found, VAULT_ITEMS_PERMISSION, items(kind))
+        for kind in ("secrets", "keys")
+    ]
 
 
 async def _arm_probe(

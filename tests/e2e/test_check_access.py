@@ -50,3 +50,23 @@ def test_graph_permission_missing_is_named(
     out = capsys.readouterr().out
     assert code == 3
     assert any("applications" in line and "Application.Read.All" in line for line in out.splitlines())
+
+
+def test_forbidden_vault_secret_list_is_named_while_vaults_are_readable(
+    emulator: Any, emulator_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from scanner.emulator import FaultRule
+
+    emulator.faults.add(
+        FaultRule(path_pattern=r"/vaults/[^/]+/secrets$", status=403, retry_after_s=None, times=None)
+    )
+    try:
+        code = main(["check-access", "--config", str(emulator_config)])
+    finally:
+        emulator.faults.clear()
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 3
+    refused = [line for line in lines if line.startswith("NO ")]
+    assert refused and all("key vault secrets" in line and "secrets/read" in line for line in refused)
+    assert any(line.startswith("ok ") and "key vault keys" in line for line in lines)
+    assert any(line.startswith("ok ") and "key vaults " in line for line in lines)
