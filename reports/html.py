@@ -16,6 +16,7 @@ import base64
 import hashlib
 import re
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,14 @@ SEVERITY_COLORS: dict[str, str] = {
 }
 
 
+_STATES_WORST_FIRST = ("fail", "error", "accepted", "pass")
+
+
+def _worst_state(counts: Mapping[str, int]) -> str:
+    """The worst state with a non-zero count, or ``none`` when nothing was examined."""
+    return next((s for s in _STATES_WORST_FIRST if counts.get(s)), "none")
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One finding as the evidence table shows it."""
@@ -70,10 +79,7 @@ class RuleGroup:
     @property
     def state(self) -> str:
         """The worst state among its rows (``none`` when the rule examined nothing)."""
-        for s in ("fail", "error", "accepted", "pass"):
-            if self.counts[s]:
-                return s
-        return "none"
+        return _worst_state(self.counts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +94,7 @@ class ControlRow:
     @property
     def state(self) -> str:
         """The worst state of its rules' results: fail, error, accepted, pass, or ``none`` when nothing was examined."""
-        for s in ("fail", "error", "accepted", "pass"):
-            if self.counts[s]:
-                return s
-        return "none"
+        return _worst_state(self.counts)
 
 
 def _state(f: Finding) -> str:
@@ -121,8 +124,14 @@ def _catalogue(report: ScanReport) -> dict[str, RuleDoc]:
     for f in report.results:
         if f.rule_id not in rules:  # a document without a catalogue entry for a rule still renders
             rules[f.rule_id] = RuleDoc(
-                id=f.rule_id, version=f.rule_version, area=f.rule_id.split("-")[1] if "-" in f.rule_id else "",
-                title=f.title, severity=f.severity, description=f.title, rationale="", remediation=f.remediation,
+                id=f.rule_id,
+                version=f.rule_version,
+                area=f.rule_id.split("-")[1] if "-" in f.rule_id else "",
+                title=f.title,
+                severity=f.severity,
+                description=f.title,
+                rationale="",
+                remediation=f.remediation,
                 compliance=f.compliance,
             )
     return rules
@@ -171,7 +180,9 @@ def _compliance(groups: list[RuleGroup]) -> list[tuple[str, str, list[ControlRow
         rows = []
         for cid in sorted(cited, key=_control_key):
             counts = {s: sum(g.counts[s] for g in cited[cid]) for s in ("pass", "fail", "accepted", "error")}
-            rows.append(ControlRow(cid, FRAMEWORKS.get(key, {}).get(cid, ""), [g.rule for g in cited[cid]], counts))
+            rows.append(
+                ControlRow(cid, FRAMEWORKS.get(key, {}).get(cid, ""), [g.rule for g in cited[cid]], counts)
+            )
         views.append((key, name, rows))
     return views
 
@@ -181,7 +192,13 @@ def _bars(report: ScanReport) -> list[dict[str, Any]]:
     counts = [(s.value, report.summary.failures_by_severity.get(s.value, 0)) for s in Severity]
     top = max((c for _, c in counts), default=0) or 1
     return [
-        {"label": sev, "count": c, "width": round(300 * c / top, 1), "y": 8 + i * 30, "color": SEVERITY_COLORS[sev]}
+        {
+            "label": sev,
+            "count": c,
+            "width": round(300 * c / top, 1),
+            "y": 8 + i * 30,
+            "color": SEVERITY_COLORS[sev],
+        }
         for i, (sev, c) in enumerate(counts)
     ]
 
@@ -195,7 +212,9 @@ def _donut(by_state: dict[str, int]) -> list[dict[str, Any]]:
     for state in ("fail", "error", "accepted", "pass"):
         share = round(100 * by_state.get(state, 0) / total, 3)
         if share:
-            segments.append({"state": state, "share": share, "offset": round(25 - offset, 3), "color": colors[state]})
+            segments.append(
+                {"state": state, "share": share, "offset": round(25 - offset, 3), "color": colors[state]}
+            )
         offset += share
     return segments
 
@@ -226,7 +245,9 @@ def _env() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["dt"] = _fmt_dt
-    env.filters["https_only"] = lambda url: url if isinstance(url, str) and url.startswith("https://") else None
+    env.filters["https_only"] = lambda url: (
+        url if isinstance(url, str) and url.startswith("https://") else None
+    )
     return env
 
 

@@ -10,14 +10,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import ssl
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scanner.errors import ConfigError
 
 if TYPE_CHECKING:
+    from scanner.auth import ScannerCredential
+    from scanner.cloud import CloudProfile
     from scanner.config import Config
 
 DEMO_OUTPUT_DIR = Path("ahds-audit-demo")
@@ -65,3 +69,33 @@ def open_config(args: argparse.Namespace, *, required: bool = True) -> Iterator[
     from scanner.config import load_config  # pydantic models and YAML: only when a config is read
 
     yield load_config(path)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """A verified credential and the cloud and TLS trust it was built for."""
+
+    credential: ScannerCredential
+    cloud: CloudProfile
+    ssl_context: ssl.SSLContext
+
+
+@contextlib.asynccontextmanager
+async def authenticated(cfg: Config) -> AsyncIterator[Session]:
+    """Build the credential for ``cfg``, prove it gets a token (bounded), and yield the session.
+
+    Every command that reads Azure goes through here, so sign-in failures, and a
+    token failure inside the block before anything could be read, end the same
+    way: one-line ``AuthError``, exit 2.
+    """
+    from scanner.auth import authentication_failures, build_credential, verify_credential
+    from scanner.cloud import resolve_cloud
+    from scanner.tls import ssl_context
+
+    cloud = resolve_cloud(cfg.cloud)
+    ctx = ssl_context(cloud.ca_bundle)
+    credential = await build_credential(cfg.auth, cloud, ctx)
+    async with credential:
+        await verify_credential(credential, cloud, timeout_s=cfg.auth.timeout_s)
+        async with authentication_failures(credential, cloud):
+            yield Session(credential=credential, cloud=cloud, ssl_context=ctx)

@@ -15,29 +15,19 @@ if TYPE_CHECKING:
 
 async def _run(cfg: Config) -> list[Probe]:
     from scanner.access import check_access
-    from scanner.auth import authentication_failures, build_credential, verify_credential
-    from scanner.cloud import resolve_cloud
+    from scanner.commands._source import authenticated
     from scanner.commands.scan import scope_request
-    from scanner.tls import ssl_context
 
-    cloud = resolve_cloud(cfg.cloud)
-    ctx = ssl_context(cloud.ca_bundle)
-    credential = await build_credential(cfg.auth, cloud, ctx)
-    async with credential:
-        await verify_credential(credential, cloud, timeout_s=cfg.auth.timeout_s)
-        async with authentication_failures(credential, cloud):
-            probes = list(
-                await check_access(
-                    credential=credential,
-                    arm_endpoint=cloud.arm_endpoint,
-                    graph_endpoint=cloud.graph_endpoint,
-                    ssl_context=ctx,
-                    scope=scope_request(cfg),
-                    include_graph=cfg.collection.graph,
-                    timeout_s=cfg.collection.timeout_s,
-                )
-            )
-        return probes
+    async with authenticated(cfg) as session:
+        return await check_access(
+            credential=session.credential,
+            arm_endpoint=session.cloud.arm_endpoint,
+            graph_endpoint=session.cloud.graph_endpoint,
+            ssl_context=session.ssl_context,
+            scope=scope_request(cfg),
+            include_graph=cfg.collection.graph,
+            timeout_s=cfg.collection.timeout_s,
+        )
 
 
 def run_check_access(args: argparse.Namespace) -> int:

@@ -36,33 +36,26 @@ async def collect_snapshot(cfg: Config, *, quiet: bool) -> Snapshot:
     A credential that stops working before the first read (the subscription list) is an AuthError
     too: nothing was scanned. Later token failures are recorded per scope by the collectors.
     """
-    from scanner.auth import authentication_failures, build_credential, verify_credential
-    from scanner.cloud import resolve_cloud
     from scanner.collect import collect
+    from scanner.commands._source import authenticated
     from scanner.progress import make_progress
-    from scanner.tls import ssl_context
 
-    cloud = resolve_cloud(cfg.cloud)
-    ctx = ssl_context(cloud.ca_bundle)
-    credential = await build_credential(cfg.auth, cloud, ctx)
-    async with credential:
-        await verify_credential(credential, cloud, timeout_s=cfg.auth.timeout_s)
-        async with authentication_failures(credential, cloud):
-            return await collect(
-                credential=credential,
-                arm_endpoint=cloud.arm_endpoint,
-                graph_endpoint=cloud.graph_endpoint,
-                ssl_context=ctx,
-                tenant_id=cfg.auth.tenant_id or "",
-                cloud_name=cloud.name,
-                scope=scope_request(cfg),
-                concurrency=cfg.collection.concurrency,
-                timeout_s=cfg.collection.timeout_s,
-                max_retries=cfg.collection.max_retries,
-                include_graph=cfg.collection.graph,
-                identity=Identity(method=cfg.auth.method, client_id=cfg.auth.client_id),
-                progress=make_progress(quiet),
-            )
+    async with authenticated(cfg) as session:
+        return await collect(
+            credential=session.credential,
+            arm_endpoint=session.cloud.arm_endpoint,
+            graph_endpoint=session.cloud.graph_endpoint,
+            ssl_context=session.ssl_context,
+            tenant_id=cfg.auth.tenant_id or "",
+            cloud_name=session.cloud.name,
+            scope=scope_request(cfg),
+            concurrency=cfg.collection.concurrency,
+            timeout_s=cfg.collection.timeout_s,
+            max_retries=cfg.collection.max_retries,
+            include_graph=cfg.collection.graph,
+            identity=Identity(method=cfg.auth.method, client_id=cfg.auth.client_id),
+            progress=make_progress(quiet),
+        )
 
 
 def run_collection(cfg: Config, *, quiet: bool) -> Snapshot:
