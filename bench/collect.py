@@ -4,10 +4,15 @@ For each size the emulator runs in its own process (``python -m scanner.emulator
 CPU never competes with the scanner's event loop under one GIL; ``collect()`` runs in a fresh child process
 with the real SDK clients (so peak RSS is that run's own). The emulator's request log, read from its
 ``/_emulator/requests`` admin endpoint, gives the requests issued and the longest chain of dependent ones.
+``--shape KEY=VALUE,...`` passes further ``SyntheticShape`` fields (``scanner/emulator/synth.py``) to every
+emulator the bench starts, e.g. to reach a million role assignments and 100,000 app registrations; the tables
+show how many role assignments and applications each snapshot held.
 
     .venv/bin/python bench/collect.py                      # N=50,100,200 at 50 ms, concurrency 32 and 16,
                                                            # serial run at 200, memory run at 1,000
     .venv/bin/python bench/collect.py --sizes 20 --repeat 1 --serial-at 20 --memory-subscriptions 0  # a quick look
+    .venv/bin/python bench/collect.py --sizes 250 --repeat 1 --serial-at 0 --memory-subscriptions 0 \
+        --concurrency 32 --shape role_assignments_per_subscription=4000,applications=100000  # 1M assignments
 
 Figures, not assertions: see bench/README.md for what was measured and on which machine.
 """
@@ -36,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import machine_summary, peak_rss_mb, print_table, timed
 
+from scanner.emulator.synth import SyntheticShape, parse_shape, shape_summary
+
 _SECRET = re.compile(r"export AHDS_AUDIT_CLIENT_SECRET='([^']*)'")
 
 
@@ -57,6 +64,13 @@ class EmulatorProcess:
         """User + system CPU seconds the emulator process has used so far (Linux ``/proc``)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self) -> float:
+        """The emulator process's peak resident set size so far, in MiB (``VmHWM`` in Linux ``/proc``)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
 
     def requests(self, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
         """The total number of requests logged, and the entries from ``offset`` on."""
@@ -121,6 +135,51 @@ def start_emulator(spec: str, latency_ms: float, page_size: int, workdir: Path) 
         tenant_id=config["auth"]["tenant_id"],
         client_id=config["auth"]["client_id"],
         client_secret=secret.group(1),
+    )
+
+
+def emulator_spec(subscriptions: int, shape: str) -> str:
+    """The ``--synthetic`` value for a tenant of ``subscriptions`` with the ``--shape`` fields added."""
+    return ",".join(part for part in (f"subscriptions={subscriptions}", shape) if part)
+
+
+def parse_shape_option(text: str) -> str:
+    """``--shape`` value: ``KEY=VALUE,...`` of ``SyntheticShape`` fields other than ``subscriptions``.
+
+    Checked here with the emulator's own parser, so a typo fails at once instead of inside each emulator child.
+    """
+    text = text.strip()
+    if not text:
+        return ""
+    if any(part.partition("=")[0].strip().replace("-", "_") == "subscriptions" for part in text.split(",")):
+        raise argparse.ArgumentTypeError("subscriptions comes from --sizes (and --memory-subscriptions)")
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE,..., got {text!r}")
+    try:
+        parse_shape(emulator_spec(1, text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def describe_tenant(shape: SyntheticShape) -> str:
+    """What a synthetic tenant is generated with, from its shape alone (role assignments are drawn unless fixed).
+
+    The generator may draw the same scope, role and principal twice; ARM names such an assignment once, so a
+    snapshot can hold slightly fewer role assignments than generated (the tables show what it held).
+    """
+    counts = shape_summary(shape)
+    per_sub = shape.role_assignments_per_subscription
+    assignments = (
+        f"{shape.subscriptions * per_sub:,}"
+        if per_sub is not None
+        else f"{shape.subscriptions * 50:,}-{shape.subscriptions * 200:,}"
+    )
+    return (
+        f"{counts['subscriptions']:,} subscriptions, {assignments} role assignments generated at or below "
+        "subscriptions "
+        f"+ {shape.management_group_assignments} at management groups, {counts['applications']:,} applications, "
+        f"{counts['service_principals']:,} service principals, {counts['users']:,} users, {counts['groups']:,} groups"
     )
 
 
@@ -351,6 +410,15 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="separate peak-RSS run at this size with latency 0; 0 skips (default: 1000)",
     )
+    parser.add_argument(
+        "--shape",
+        type=parse_shape_option,
+        default="",
+        metavar="KEY=VALUE,...",
+        help="extra synthetic tenant fields for every emulator the bench starts (SyntheticShape in "
+        "scanner/emulator/synth.py; subscriptions comes from --sizes), e.g. "
+        "role_assignments_per_subscription=4000,applications=100000 (default: none)",
+    )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -359,9 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine_summary()}")
     print(
         f"latency {args.latency_ms:g} ms, page size {args.page_size}, concurrency {args.concurrency}; "
-        "emulator in its own process, collect() in a fresh child per run\n",
+        "emulator in its own process, collect() in a fresh child per run",
         flush=True,
     )
+    print(f"synthetic tenant shape: {args.shape or 'defaults'}\n", flush=True)
     runs: list[Measured] = []
     serial: Measured | None = None
     started = time.perf_counter()
@@ -369,7 +438,15 @@ def main(argv: list[str] | None = None) -> int:
         for n in sizes:
             workdir = Path(tmp) / f"n{n}"
             workdir.mkdir()
-            emulator = start_emulator(f"subscriptions={n}", args.latency_ms, args.page_size, workdir)
+            spec = emulator_spec(n, args.shape)
+            print(f"  N={n}: {describe_tenant(parse_shape(spec))}", flush=True)
+            with timed() as startup:
+                emulator = start_emulator(spec, args.latency_ms, args.page_size, workdir)
+            print(
+                f"  N={n}: emulator serving after {startup.wall_s:.1f} s "
+                f"(emulator CPU {emulator.cpu_s():.1f} s, peak RSS {emulator.peak_rss_mb():,.0f} MB)",
+                flush=True,
+            )
             try:
                 for concurrency in concurrencies:
                     repeats = []
@@ -378,7 +455,9 @@ def main(argv: list[str] | None = None) -> int:
                         repeats.append(run)
                         print(
                             f"  N={n} concurrency {concurrency}: {run.figures['wall_s']:.2f} s, "
-                            f"{run.requests} requests, chain {run.chain}, ratio {run.ratio:.2f}",
+                            f"{run.requests} requests, chain {run.chain}, ratio {run.ratio:.2f}, "
+                            f"{run.figures['role_assignments']:,} role assignments, "
+                            f"{run.figures['applications']:,} applications",
                             flush=True,
                         )
                     runs.append(median_run(repeats))
@@ -391,9 +470,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.memory_subscriptions:
             workdir = Path(tmp) / "memory"
             workdir.mkdir()
-            emulator = start_emulator(
-                f"subscriptions={args.memory_subscriptions}", 0, args.page_size, workdir
-            )
+            spec = emulator_spec(args.memory_subscriptions, args.shape)
+            print(f"  memory run: {describe_tenant(parse_shape(spec))}", flush=True)
+            emulator = start_emulator(spec, 0, args.page_size, workdir)
             try:
                 memory = measure(emulator, args.memory_subscriptions, concurrencies[0], 0)
             finally:
@@ -414,6 +493,7 @@ def main(argv: list[str] | None = None) -> int:
         "emulator CPU s",
         "peak RSS MB",
         "role assignments",
+        "applications",
         "errors",
     ]
     rows: list[list[object]] = []
@@ -433,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
                 run.emulator_cpu_s,
                 run.figures["peak_rss_mb"],
                 run.figures["role_assignments"],
+                run.figures["applications"],
                 run.figures["errors"],
             ]
         )
@@ -493,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
                 "emulator CPU s",
                 "peak RSS MB",
                 "role assignments",
+                "applications",
             ],
             [
                 [
@@ -504,6 +586,7 @@ def main(argv: list[str] | None = None) -> int:
                     memory.emulator_cpu_s,
                     memory.figures["peak_rss_mb"],
                     memory.figures["role_assignments"],
+                    memory.figures["applications"],
                 ]
             ],
         )

@@ -8,6 +8,7 @@ formats shipped here.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -55,7 +56,7 @@ def render_all(
     *,
     reporters: Mapping[str, Reporter] | None = None,
 ) -> dict[str, str]:
-    """Render every requested format (format name -> document text) before anything is written.
+    """Render every requested format as text (format name -> document), for callers that want strings.
 
     Raises ``UsageError`` for an unknown format name. A reporter that raises
     is a bug and propagates unchanged.
@@ -71,36 +72,68 @@ def write_reports(
     *,
     reporters: Mapping[str, Reporter] | None = None,
 ) -> dict[str, Path]:
-    """Render every format, then write each file into ``out_dir`` (created if missing); format -> path.
+    """Write every format into ``out_dir`` (created if missing); format -> path.
 
-    Nothing is written unless every format rendered. Each file is written to a
-    temporary name and renamed into place, so a reader never sees half a
-    report. Raises ``OutputError`` (exit 2) when the directory or a file
-    cannot be written.
+    Each reporter streams into a temporary file beside its target, and only
+    when every format has been written are they renamed into place, so a
+    reader never sees half a report and a reporter that raises leaves the
+    previous reports untouched (its exception propagates; the temporary
+    files are removed). Raises ``OutputError`` (exit 2) when the directory
+    or a file cannot be written.
     """
     chosen = _pick(formats, reporters)
-    texts = {r.name: r.render(report, options) for r in chosen}
+    created = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot create the output directory: {exc.strerror or exc}") from exc
-    written: dict[str, Path] = {}
-    for reporter in chosen:
-        target = out_dir / reporter.filename
-        # Lone surrogates (possible in JSON-decoded names) cannot be UTF-8: keep them visible as escapes.
-        data = texts[reporter.name].encode("utf-8", errors="backslashreplace")
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{reporter.filename}.", dir=out_dir)
+    pending: list[tuple[Reporter, str]] = []
+    try:
+        for reporter in chosen:
+            pending.append((reporter, _write_temporary(reporter, report, options, out_dir)))
+    except BaseException:
+        for _, tmp in pending:
+            Path(tmp).unlink(missing_ok=True)
+        if created:
+            with contextlib.suppress(OSError):
+                out_dir.rmdir()  # the directory this call created, now empty again
+        raise
+    try:
+        written: dict[str, Path] = {}
+        for reporter, tmp in pending:
+            target = out_dir / reporter.filename
             try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                    os.fchmod(fh.fileno(), 0o644)  # mkstemp creates 0600; a report is an ordinary file
                 os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise OutputError(f"{target}: cannot write the {reporter.name} report: {exc.strerror or exc}") from exc
-        logger.info("wrote %s report to %s", reporter.name, target)
-        written[reporter.name] = target
-    return written
+            except OSError as exc:
+                raise _output_error(reporter, target, exc) from exc
+            logger.info("wrote %s report to %s", reporter.name, target)
+            written[reporter.name] = target
+        return written
+    finally:
+        for _, tmp in pending:
+            Path(tmp).unlink(missing_ok=True)  # already renamed unless something failed
+
+
+def _write_temporary(reporter: Reporter, report: ScanReport, options: ReportOptions, out_dir: Path) -> str:
+    """Stream one format into a new temporary file in ``out_dir``; its path (removed again on failure)."""
+    target = out_dir / reporter.filename
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{reporter.filename}.", dir=out_dir)
+    except OSError as exc:
+        raise _output_error(reporter, target, exc) from exc
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp creates 0600; a report is an ordinary file
+        # Lone surrogates (possible in JSON-decoded names) cannot be UTF-8: keep them visible as escapes.
+        with open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as fh:
+            reporter.write(report, options, fh)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _output_error(reporter, target, exc) from exc
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _output_error(reporter: Reporter, target: Path, exc: OSError) -> OutputError:
+    return OutputError(f"{target}: cannot write the {reporter.name} report: {exc.strerror or exc}")

@@ -11,6 +11,8 @@ import json
 import re
 from typing import Any
 
+from scanner.findings import evidence_default
+
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Characters XML 1.0 cannot carry at all (C0 controls except tab/LF/CR, lone surrogates, non-characters)."""
 
@@ -60,7 +62,7 @@ def display_value(value: Any) -> str:
     """One observed evidence value as text: strings verbatim, everything else as compact JSON."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "), default=evidence_default)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+import io
+from abc import ABC
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, TextIO
 
 from scanner.findings import ScanReport
 
@@ -32,9 +33,12 @@ class Reporter(ABC):
     """Renders a ``ScanReport`` into one format.
 
     Implementations are pure: they read only the report and the options,
-    never the clock, the network, Azure or the file system, and return the
-    whole document as text so the caller can write every format only after
-    all of them rendered. Equal inputs give byte-identical output.
+    never the clock, the network, Azure or the file system, and equal inputs
+    give byte-identical output. A reporter writes its document to a text
+    stream (``write``: what ``reports.write_reports`` calls, so the document
+    of a scan with millions of results never exists as one string) or returns
+    it whole (``render``); each has a default in terms of the other, so a
+    format overrides whichever suits it (a small one just ``render``).
     """
 
     name: ClassVar[str]
@@ -42,6 +46,17 @@ class Reporter(ABC):
     filename: ClassVar[str]
     """The file written into ``--output-dir``."""
 
-    @abstractmethod
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__ and cls.write is Reporter.write and cls.render is Reporter.render:
+            raise TypeError(f"reporter {cls.__name__} must override write() or render()")
+
+    def write(self, report: ScanReport, options: ReportOptions, out: TextIO) -> None:
+        """Write the document for ``report`` to ``out``; no other I/O."""
+        out.write(self.render(report, options))
+
     def render(self, report: ScanReport, options: ReportOptions) -> str:
         """Return the document for ``report``; never performs I/O."""
+        buffer = io.StringIO()
+        self.write(report, options, buffer)
+        return buffer.getvalue()

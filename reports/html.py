@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from markupsafe import Markup
 
@@ -272,8 +272,8 @@ class HtmlReporter(Reporter):
     name = "html"
     filename = "report.html"
 
-    def render(self, report: ScanReport, options: ReportOptions) -> str:
-        """The self-contained page (no external reference of any kind)."""
+    def write(self, report: ScanReport, options: ReportOptions, out: TextIO) -> None:
+        """The self-contained page (no external reference of any kind), streamed as Jinja renders it."""
         env = _env()
         script = _asset(env, "report.js")
         rules = _catalogue(report)
@@ -306,4 +306,4 @@ class HtmlReporter(Reporter):
             "control_titles": FRAMEWORKS,
             "colors": SEVERITY_COLORS,
         }
-        return env.get_template("report.html.j2").render(context)
+        out.writelines(env.get_template("report.html.j2").generate(context))

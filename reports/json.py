@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TextIO
+
 from reports.base import Reporter, ReportOptions
-from scanner.findings import ScanReport, sort_key
+from scanner.findings import ScanReport, in_report_order
 
 
 class JsonReporter(Reporter):
@@ -12,7 +14,7 @@ class JsonReporter(Reporter):
     name = "json"
     filename = "findings.json"
 
-    def render(self, report: ScanReport, options: ReportOptions) -> str:
-        """The document as ``ScanReport.to_json`` writes it, results in report order (severity, rule, resource)."""
-        ordered = report.model_copy(update={"results": sorted(report.results, key=sort_key)})
-        return ordered.to_json()
+    def write(self, report: ScanReport, options: ReportOptions, out: TextIO) -> None:
+        """The document as ``ScanReport.write_json`` writes it, results in report order (severity, rule,
+        resource), streamed one result at a time."""
+        report.write_json(out, results=in_report_order(report.results))

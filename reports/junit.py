@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import TextIO
 
 from reports._text import display_value, strip_control, xml_text
 from reports.base import Reporter, ReportOptions
-from scanner.findings import Finding, RuleDoc, ScanReport, sort_key
+from scanner.findings import Finding, RuleDoc, ScanReport, in_report_order
 from scanner.rule import Status
 
 
@@ -46,68 +48,112 @@ def _set(el: ET.Element, key: str, value: object) -> None:
     el.set(key, xml_text(strip_control(str(value))))
 
 
+def _start_tag(el: ET.Element) -> str:
+    """The start tag of a childless element as ElementTree writes it (attributes escaped, in order)."""
+    empty = ET.tostring(el, encoding="unicode")
+    assert empty.endswith(" />")
+    return empty[: -len(" />")] + ">"
+
+
+def _counts(findings: Sequence[Finding]) -> dict[str, int]:
+    counts = {"tests": len(findings), "failures": 0, "errors": 0, "skipped": 0}
+    for f in findings:
+        if f.status is Status.FAIL:
+            counts["skipped" if f.suppression is not None else "failures"] += 1
+        elif f.status is Status.ERROR:
+            counts["errors"] += 1
+    return counts
+
+
+def _testcase(f: Finding, classname: str, name: str) -> ET.Element:
+    case = ET.Element("testcase")
+    _set(case, "classname", classname)
+    _set(case, "name", name)
+    _set(case, "time", "0")
+    if f.status is Status.FAIL and f.suppression is not None:
+        _set(ET.SubElement(case, "skipped"), "message", _skip_message(f))
+    elif f.status is Status.FAIL:
+        failure = ET.SubElement(case, "failure")
+        _set(failure, "message", f.message)
+        _set(failure, "type", f.severity.value)
+        failure.text = xml_text(_body(f))
+    elif f.status is Status.ERROR:
+        error = ET.SubElement(case, "error")
+        _set(error, "message", f.message)
+        _set(error, "type", "rule-error")
+        error.text = xml_text(_body(f))
+    return case
+
+
 class JunitReporter(Reporter):
-    """Writes ``junit.xml``: ``<testsuites>`` with one ``<testsuite>`` per rule that examined anything."""
+    """Writes ``junit.xml``: ``<testsuites>`` with one ``<testsuite>`` per rule that examined anything.
+
+    The document is written suite by suite and test case by test case (each element serialised by
+    ElementTree, indented as ``ET.indent`` would indent the whole tree), so millions of results never
+    form one tree in memory.
+    """
 
     name = "junit"
     filename = "junit.xml"
 
-    def render(self, report: ScanReport, options: ReportOptions) -> str:
+    def write(self, report: ScanReport, options: ReportOptions, out: TextIO) -> None:
         """The XML document (UTF-8 declaration, indented, deterministic order)."""
         by_rule: dict[str, list[Finding]] = defaultdict(list)
-        for f in sorted(report.results, key=sort_key):
+        for f in in_report_order(report.results):
             by_rule[f.rule_id].append(f)
         catalogue: dict[str, RuleDoc] = {r.id: r for r in report.rules}
+        counts = {rule_id: _counts(findings) for rule_id, findings in by_rule.items()}
 
         root = ET.Element("testsuites")
         _set(root, "name", f"{report.tool.name} {report.scan.tenant_id}")
-        totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        seen: set[tuple[str, str]] = set()
-        for rule_id in sorted(by_rule):
-            findings = by_rule[rule_id]
-            suite = ET.SubElement(root, "testsuite")
-            rule = catalogue.get(rule_id)
-            title = rule.title if rule else findings[0].title
-            counts = {"tests": len(findings), "failures": 0, "errors": 0, "skipped": 0}
-            _set(suite, "name", f"{rule_id} {title}")
-            _set(suite, "timestamp", _timestamp(report))
-            _set(suite, "time", "0")
-            props = ET.SubElement(suite, "properties")
-            for key, value in (("severity", (rule or findings[0]).severity.value), ("rule_id", rule_id)):
-                prop = ET.SubElement(props, "property")
-                _set(prop, "name", key)
-                _set(prop, "value", value)
-            for f in findings:
-                case = ET.SubElement(suite, "testcase")
-                classname = f"{report.tool.name}.{rule_id}"
-                name = f.resource_id + (f" [{f.sub_id}]" if f.sub_id else "")
-                unique, n = name, 2
-                while (classname, strip_control(unique)) in seen:  # the engine never emits duplicates; stay unique anyway
-                    unique, n = f"{name} ({n})", n + 1
-                seen.add((classname, strip_control(unique)))
-                _set(case, "classname", classname)
-                _set(case, "name", unique)
-                _set(case, "time", "0")
-                if f.status is Status.FAIL and f.suppression is not None:
-                    counts["skipped"] += 1
-                    _set(ET.SubElement(case, "skipped"), "message", _skip_message(f))
-                elif f.status is Status.FAIL:
-                    counts["failures"] += 1
-                    failure = ET.SubElement(case, "failure")
-                    _set(failure, "message", f.message)
-                    _set(failure, "type", f.severity.value)
-                    failure.text = xml_text(_body(f))
-                elif f.status is Status.ERROR:
-                    counts["errors"] += 1
-                    error = ET.SubElement(case, "error")
-                    _set(error, "message", f.message)
-                    _set(error, "type", "rule-error")
-                    error.text = xml_text(_body(f))
-            for key, count in counts.items():
-                _set(suite, key, count)
-                totals[key] += count
         for key in ("tests", "failures", "errors", "skipped"):
-            _set(root, key, totals[key])
+            _set(root, key, sum(c[key] for c in counts.values()))
         _set(root, "time", "0")
-        ET.indent(root)
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        if not by_rule:
+            out.write(ET.tostring(root, encoding="unicode") + "\n")
+            return
+        out.write(_start_tag(root))
+        for rule_id in sorted(by_rule):
+            out.write("\n" + _INDENT)
+            self._write_suite(out, report, rule_id, by_rule[rule_id], catalogue.get(rule_id), counts[rule_id])
+        out.write("\n</testsuites>\n")
+
+    def _write_suite(
+        self,
+        out: TextIO,
+        report: ScanReport,
+        rule_id: str,
+        findings: Sequence[Finding],
+        rule: RuleDoc | None,
+        counts: dict[str, int],
+    ) -> None:
+        suite = ET.Element("testsuite")
+        _set(suite, "name", f"{rule_id} {rule.title if rule else findings[0].title}")
+        _set(suite, "timestamp", _timestamp(report))
+        _set(suite, "time", "0")
+        for key, count in counts.items():
+            _set(suite, key, count)
+        props = ET.Element("properties")
+        for key, value in (("severity", (rule or findings[0]).severity.value), ("rule_id", rule_id)):
+            prop = ET.SubElement(props, "property")
+            _set(prop, "name", key)
+            _set(prop, "value", value)
+        ET.indent(props, space=_INDENT, level=2)
+        case_indent = "\n" + _INDENT * 2
+        out.write(_start_tag(suite) + case_indent + ET.tostring(props, encoding="unicode"))
+        classname = f"{report.tool.name}.{rule_id}"
+        seen: set[str] = set()  # names are unique per suite; the classname differs between suites
+        for f in findings:
+            name = f.resource_id + (f" [{f.sub_id}]" if f.sub_id else "")
+            unique, n = name, 2
+            while strip_control(unique) in seen:  # the engine never emits duplicates; stay unique anyway
+                unique, n = f"{name} ({n})", n + 1
+            seen.add(strip_control(unique))
+            case = _testcase(f, classname, unique)
+            ET.indent(case, space=_INDENT, level=2)
+            out.write(case_indent + ET.tostring(case, encoding="unicode"))
+        out.write("\n" + _INDENT + "</testsuite>")
+
+
+_INDENT = "  "

@@ -10,13 +10,14 @@ so an alert keeps its identity week to week.
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TextIO
 
 from reports._location import artifact_uri
 from reports._text import clean_text, truncate
 from reports.base import Reporter, ReportOptions
-from scanner._jsontext import dumps_pretty
-from scanner.findings import Finding, RuleDoc, ScanReport, fingerprint, sort_key
+from scanner._jsontext import SPLICE, write_spliced
+from scanner.findings import Finding, RuleDoc, ScanReport, evidence_default, fingerprint, in_report_order
 from scanner.rule import Severity, Status
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -143,7 +144,7 @@ def _message(f: Finding) -> str:
     return clean_text(text)
 
 
-def _result(f: Finding, index: int, options: ReportOptions) -> dict[str, Any]:
+def _result(f: Finding, index: int, options: ReportOptions, with_baseline: bool) -> dict[str, Any]:
     if f.status is Status.FAIL:
         kind, level = "fail", LEVEL[f.severity]
     elif f.status is Status.PASS:
@@ -178,6 +179,8 @@ def _result(f: Finding, index: int, options: ReportOptions) -> dict[str, Any]:
             "compliance": f.compliance.model_dump(mode="json"),
         },
     }
+    if with_baseline:
+        result["baselineState"] = f.baseline_state
     if f.suppression is not None:
         s = f.suppression
         result["suppressions"] = [
@@ -191,9 +194,9 @@ def _result(f: Finding, index: int, options: ReportOptions) -> dict[str, Any]:
     return result
 
 
-def _selected(report: ScanReport, options: ReportOptions) -> list[Finding]:
+def _selected(report: ScanReport, options: ReportOptions) -> Sequence[Finding]:
     """Unsuppressed failures by default (what should alert); every result with ``sarif_all``."""
-    ordered = sorted(report.results, key=sort_key)
+    ordered = in_report_order(report.results)
     if options.sarif_all:
         return ordered
     return [f for f in ordered if f.status is Status.FAIL and f.suppression is None]
@@ -224,17 +227,32 @@ def _category(report: ScanReport, options: ReportOptions) -> str:
 
 def build_sarif(report: ScanReport, options: ReportOptions) -> dict[str, Any]:
     """The SARIF log as a JSON-ready dict (one run), for callers that post-process it."""
+    document, results = _document(report, options)
+    document["runs"][0]["results"] = list(results)
+    return document
+
+
+def write_sarif(report: ScanReport, options: ReportOptions, out: TextIO) -> None:
+    """The SARIF log as text (keys sorted), streamed to ``out`` one result at a time."""
+    # write_spliced: the very text of json.dumps(indent=2, sort_keys=True), written result by result.
+    document, results = _document(report, options)
+    document["runs"][0]["results"] = SPLICE
+    write_spliced(out, document, results, ensure_ascii=False, default=evidence_default)
+    out.write("\n")
+
+
+def _document(report: ScanReport, options: ReportOptions) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+    """The log without its results (``runs[0].results`` is left for the caller), and the results to come."""
     catalogue = {r.id: r for r in report.rules}
     results = _selected(report, options)
     for f in results:
-        catalogue.setdefault(f.rule_id, _rule_from_finding(f))
+        if f.rule_id not in catalogue:
+            catalogue[f.rule_id] = _rule_from_finding(f)
     rules = sorted(catalogue.values(), key=lambda r: r.id)
     index = {r.id: i for i, r in enumerate(rules)}
-    sarif_results = [_result(f, index[f.rule_id], options) for f in results]
     # baselineState is all-or-none across a run; set it only when every result has one.
-    if results and report.baseline is not None and all(f.baseline_state for f in results):
-        for f, r in zip(results, sarif_results, strict=True):
-            r["baselineState"] = f.baseline_state
+    with_baseline = bool(results) and report.baseline is not None and all(f.baseline_state for f in results)
+    sarif_results = (_result(f, index[f.rule_id], options, with_baseline) for f in results)
     scan = report.scan
     run: dict[str, Any] = {
         "tool": {
@@ -272,7 +290,7 @@ def build_sarif(report: ScanReport, options: ReportOptions) -> dict[str, Any]:
                 "toolExecutionNotifications": _notifications(report),
             }
         ],
-        "results": sarif_results,
+        "results": [],
         "properties": {
             "tenantId": scan.tenant_id,
             "tenantName": scan.tenant_name,
@@ -283,7 +301,7 @@ def build_sarif(report: ScanReport, options: ReportOptions) -> dict[str, Any]:
             "summary": report.summary.model_dump(mode="json"),
         },
     }
-    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}, sarif_results
 
 
 class SarifReporter(Reporter):
@@ -292,7 +310,6 @@ class SarifReporter(Reporter):
     name = "sarif"
     filename = "findings.sarif"
 
-    def render(self, report: ScanReport, options: ReportOptions) -> str:
+    def write(self, report: ScanReport, options: ReportOptions, out: TextIO) -> None:
         """The SARIF log, keys sorted, results in report order."""
-        # dumps_pretty: the very text of json.dumps(indent=2, sort_keys=True), faster on big runs.
-        return dumps_pretty(build_sarif(report, options), ensure_ascii=False) + "\n"
+        write_sarif(report, options, out)

@@ -23,8 +23,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from scanner.inventory import Permission, Snapshot
+from scanner.rule import RuleContext
 
 FHIR_DATA_NAMESPACES: tuple[str, ...] = (
     "Microsoft.HealthcareApis/workspaces/fhirservices/resources/",
@@ -280,6 +282,11 @@ class RoleCatalogue:
                 guid, definition.role_name, custom=custom, permissions=definition.permissions
             )
         return cls(grants)
+
+    @classmethod
+    def shared(cls, inv: Snapshot, ctx: RuleContext[Any]) -> RoleCatalogue:
+        """``from_snapshot``, built once per evaluation for every rule that asks (``RuleContext.memo``)."""
+        return ctx.memo("fhir_roles.catalogue", lambda: cls.from_snapshot(inv))
 
     def grant(self, role_definition_id: str) -> FhirGrant | None:
         """The grant of a role definition id (or GUID); None when the definition is unknown."""

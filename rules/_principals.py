@@ -6,6 +6,7 @@ and case-insensitive on the object id.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from scanner.inventory import DirectoryPrincipal, RoleAssignment, Snapshot
@@ -28,6 +29,9 @@ class Directory:
         self._unresolved: frozenset[str] = frozenset(i.lower() for i in inv.unresolved_principal_ids)
         self.resolved: bool = inv.principals_resolved
         """True when every assignment principal was looked up, so absence means deleted."""
+        self._evidence: dict[tuple[str, str | None], dict[str, str | None]] = {}
+        """(principal id, type) -> its evidence block: a principal usually holds many assignments."""
+        self._labels: dict[tuple[str, str | None], str] = {}
 
     def lookup(self, principal_id: str) -> DirectoryPrincipal | None:
         """The resolved principal, or None when the directory did not return it."""
@@ -45,14 +49,29 @@ class Directory:
 
     def label(self, assignment: RoleAssignment) -> str:
         """A short human label for an assignment's principal: ``'Name' (User)`` or the bare object id."""
+        key = (assignment.principal_id, assignment.principal_type)
+        found = self._labels.get(key)
+        if found is None:
+            found = self._labels[key] = self._label_of(assignment)
+        return found
+
+    def _label_of(self, assignment: RoleAssignment) -> str:
         principal = self.lookup(assignment.principal_id)
         kind = assignment.principal_type or (principal.object_type if principal else None) or "principal"
         if principal is not None and principal.display_name:
             return f"{kind} '{principal.display_name}' ({assignment.principal_id})"
         return f"{kind} {assignment.principal_id}"
 
-    def evidence(self, assignment: RoleAssignment) -> dict[str, str | None]:
-        """Observed identity of an assignment's principal, for result evidence."""
+    def evidence(self, assignment: RoleAssignment) -> Mapping[str, str | None]:
+        """Observed identity of an assignment's principal, for result evidence (one shared, read-only
+        mapping per principal: merge it into the result's own evidence, never change it)."""
+        key = (assignment.principal_id, assignment.principal_type)
+        found = self._evidence.get(key)
+        if found is None:
+            found = self._evidence[key] = self._evidence_of(assignment)
+        return found
+
+    def _evidence_of(self, assignment: RoleAssignment) -> dict[str, str | None]:
         principal = self.lookup(assignment.principal_id)
         state = self.state(assignment.principal_id)
         return {

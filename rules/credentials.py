@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Literal, TypeVar
+from functools import lru_cache
+from typing import Any, Literal, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -134,8 +135,9 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+@lru_cache(maxsize=65536)
 def iso(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z`` suffix, for evidence."""
+    """ISO 8601 in UTC with a ``Z`` suffix, for evidence (cached: each date is written by several rules)."""
     return _utc(moment).isoformat().replace("+00:00", "Z")
 
 
@@ -149,9 +151,14 @@ def whole_days(later: datetime, earlier: datetime) -> int:
 _KIND_LABEL: dict[str, str] = {"password": "client secret", "certificate": "certificate"}
 
 
-def _fhir_relevance(inv: Snapshot) -> dict[str, str]:
-    """appId (lower case) -> why the app is FHIR-relevant. Linear in assignments, principals and apps."""
-    holders = fhir_data_role_holders(inv, RoleCatalogue.from_snapshot(inv))
+def _fhir_relevance(inv: Snapshot, ctx: RuleContext[Any]) -> dict[str, str]:
+    """appId (lower case) -> why the app is FHIR-relevant; built once per evaluation for the six rules."""
+    return ctx.memo("credentials.fhir_relevance", lambda: _fhir_relevance_of(inv, ctx))
+
+
+def _fhir_relevance_of(inv: Snapshot, ctx: RuleContext[Any]) -> dict[str, str]:
+    """Linear in assignments, principals and apps."""
+    holders = fhir_data_role_holders(inv, RoleCatalogue.shared(inv, ctx))
     policy_ids = {oid.lower() for svc in inv.legacy_fhir_services for oid in svc.access_policy_object_ids}
     reasons: dict[str, str] = {}
     for sp in inv.service_principals:
@@ -170,10 +177,11 @@ def _fhir_relevance(inv: Snapshot) -> dict[str, str]:
 
 
 def _app_credentials(
-    inv: Snapshot, settings: AppScopeSettings, kind: CredentialKind
+    inv: Snapshot, ctx: RuleContext[Any], kind: CredentialKind
 ) -> Iterator[tuple[Application, AppCredential, dict[str, JSONValue]]]:
     """Each examined (app, credential) with the evidence every app-credential rule shares."""
-    relevance = _fhir_relevance(inv) if settings.scope == "fhir" else {}
+    settings: AppScopeSettings = ctx.settings
+    relevance = _fhir_relevance(inv, ctx) if settings.scope == "fhir" else {}
     for app in inv.applications:
         if settings.scope == "fhir":
             reason = relevance.get(app.app_id.lower())
@@ -211,7 +219,7 @@ def _check_app_expired(
     inv: Snapshot, ctx: RuleContext[AppScopeSettings], kind: CredentialKind
 ) -> Iterator[Result]:
     now = _utc(ctx.now)
-    for app, cred, evidence in _app_credentials(inv, ctx.settings, kind):
+    for app, cred, evidence in _app_credentials(inv, ctx, kind):
         rid = entra_id("application", app.id)
         what = f"App registration '{_app_name(app)}' {_cred_name(cred, kind)}"
         if cred.end_date_time is None:
@@ -275,7 +283,7 @@ def _window_result(
 def _check_app_expiring(
     inv: Snapshot, ctx: RuleContext[AppExpirySettings], kind: CredentialKind
 ) -> Iterator[Result]:
-    for app, cred, evidence in _app_credentials(inv, ctx.settings, kind):
+    for app, cred, evidence in _app_credentials(inv, ctx, kind):
         rid = entra_id("application", app.id)
         what = f"App registration '{_app_name(app)}' {_cred_name(cred, kind)}"
         if cred.end_date_time is None:
@@ -292,7 +300,7 @@ def _check_app_lifetime(
     inv: Snapshot, ctx: RuleContext[AppLifetimeSettings], kind: CredentialKind
 ) -> Iterator[Result]:
     limit = ctx.settings.max_lifetime_days
-    for app, cred, evidence in _app_credentials(inv, ctx.settings, kind):
+    for app, cred, evidence in _app_credentials(inv, ctx, kind):
         rid = entra_id("application", app.id)
         what = f"App registration '{_app_name(app)}' {_cred_name(cred, kind)}"
         evidence["maxLifetimeDays"] = limit

@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import Field, field_validator
 
@@ -204,8 +204,36 @@ def _assignment_evidence(
     return evidence
 
 
+class _View:
+    """What every RBAC rule of one evaluation reads: the role catalogue, the scope indexes, the directory,
+    and the evidence of each examined assignment; built once and shared through ``RuleContext.memo``
+    (four rules examine the same assignments, a million of them in a big tenant)."""
+
+    def __init__(self, inv: Snapshot, ctx: RuleContext[Any]) -> None:
+        self.inv = inv
+        self.catalogue = RoleCatalogue.shared(inv, ctx)
+        self.services = fhir_services_index(inv)
+        self.estate = fhir_estate_index(inv)
+        self.directory = Directory(inv)
+        self._evidence: dict[tuple[str, str], dict[str, JSONValue]] = {}
+
+    def evidence(self, a: RoleAssignment, role_name: str) -> dict[str, JSONValue]:
+        """The assignment's evidence, naming ``role_name`` and the FHIR services it reaches; one shared
+        dict per (assignment, role name): merge it into a new dict to add to it, never change it."""
+        key = (a.id, role_name)
+        found = self._evidence.get(key)
+        if found is None:
+            reached = self.services.under(a.scope)
+            found = self._evidence[key] = _assignment_evidence(a, role_name, self.directory, reached)
+        return found
+
+
+def _view(inv: Snapshot, ctx: RuleContext[Any]) -> _View:
+    return ctx.memo("rbac.view", lambda: _View(inv, ctx))
+
+
 def _fhir_grants(
-    inv: Snapshot, *, writers_only: bool = False
+    view: _View, *, writers_only: bool = False
 ) -> Iterator[tuple[RoleAssignment, FhirGrant | None, Sequence[FhirTarget]]]:
     """Assignments of FHIR data roles (write-capable only if asked), with the FHIR services each reaches.
 
@@ -213,9 +241,8 @@ def _fhir_grants(
     and that reaches a FHIR service: the caller reports it as an error, since the role may
     grant FHIR data access.
     """
-    catalogue = RoleCatalogue.from_snapshot(inv)
-    services = fhir_services_index(inv)
-    for a in inv.role_assignments:
+    catalogue, services = view.catalogue, view.services
+    for a in view.inv.role_assignments:
         grant = catalogue.grant(a.role_definition_id)
         if grant is None:
             reached = services.under(a.scope)
@@ -227,16 +254,14 @@ def _fhir_grants(
         yield a, grant, services.under(a.scope)
 
 
-def _unknown_role(
-    ctx: RuleContext[_S], a: RoleAssignment, directory: Directory, reached: Sequence[FhirTarget]
-) -> Result:
+def _unknown_role(ctx: RuleContext[_S], view: _View, a: RoleAssignment) -> Result:
     return ctx.error(
         a.id,
-        f"Role assignment to {directory.label(a)} at '{a.scope}' references role definition "
+        f"Role assignment to {view.directory.label(a)} at '{a.scope}' references role definition "
         f"{role_guid(a.role_definition_id)}, which is not in the snapshot, so whether it grants FHIR data "
         "access cannot be decided.",
         resource_type=ASSIGNMENT_TYPE,
-        evidence=_assignment_evidence(a, "(definition not in snapshot)", directory, reached),
+        evidence=view.evidence(a, "(definition not in snapshot)"),
     )
 
 
@@ -308,13 +333,14 @@ class AllowedPrincipalsSettings(RuleSettings):
 )
 def fhir_data_roles_scoped_to_fhir_resources(inv: Snapshot, ctx: RuleContext[NoSettings]) -> Iterator[Result]:
     """Passes any scope narrower than a resource group (resource level), including non-FHIR resources."""
-    directory = Directory(inv)
-    for a, grant, reached in _fhir_grants(inv):
+    view = _view(inv, ctx)
+    directory = view.directory
+    for a, grant, reached in _fhir_grants(view):
         if grant is None:
-            yield _unknown_role(ctx, a, directory, reached)
+            yield _unknown_role(ctx, view, a)
             continue
         level = scope_level(a.scope)
-        evidence = _assignment_evidence(a, grant.role_name, directory, reached)
+        evidence = view.evidence(a, grant.role_name)
         if level in _BROAD_LEVELS:
             yield ctx.failed(
                 a.id,
@@ -376,15 +402,18 @@ def fhir_write_roles_held_by_allowed_principals(
     inv: Snapshot, ctx: RuleContext[AllowedPrincipalsSettings]
 ) -> Iterator[Result]:
     """An assignment of an unknown role definition reaching a FHIR service is an error (it may grant write)."""
-    directory = Directory(inv)
+    view = _view(inv, ctx)
+    directory = view.directory
     configured = bool(ctx.settings.allowed_principals)
-    for a, grant, reached in _fhir_grants(inv, writers_only=True):
+    for a, grant, _ in _fhir_grants(view, writers_only=True):
         if grant is None:
-            yield _unknown_role(ctx, a, directory, reached)
+            yield _unknown_role(ctx, view, a)
             continue
-        evidence = _assignment_evidence(a, grant.role_name, directory, reached)
-        evidence["writeOperations"] = list(grant.write_operations)
-        evidence["allowedPrincipalsConfigured"] = configured
+        evidence: dict[str, JSONValue] = {
+            **view.evidence(a, grant.role_name),
+            "writeOperations": list(grant.write_operations),
+            "allowedPrincipalsConfigured": configured,
+        }
         if ctx.settings.allows(a.principal_id):
             yield ctx.passed(
                 a.id,
@@ -453,12 +482,13 @@ def fhir_write_roles_held_by_allowed_principals(
 )
 def fhir_data_roles_not_held_by_guests(inv: Snapshot, ctx: RuleContext[NoSettings]) -> Iterator[Result]:
     """A principal that no longer exists passes here (it is no guest); AHDS-RBAC-006 reports it."""
-    directory = Directory(inv)
-    for a, grant, reached in _fhir_grants(inv):
+    view = _view(inv, ctx)
+    directory = view.directory
+    for a, grant, _ in _fhir_grants(view):
         if grant is None:
-            yield _unknown_role(ctx, a, directory, reached)
+            yield _unknown_role(ctx, view, a)
             continue
-        evidence = _assignment_evidence(a, grant.role_name, directory, reached)
+        evidence = view.evidence(a, grant.role_name)
         principal = directory.lookup(a.principal_id)
         state = directory.state(a.principal_id)
         if principal is None and state is PrincipalState.UNKNOWN:
@@ -544,7 +574,7 @@ def custom_roles_grant_no_wildcard_fhir_data_actions(
     inv: Snapshot, ctx: RuleContext[NoSettings]
 ) -> Iterator[Result]:
     """Only dataActions count: control-plane actions never grant FHIR data access."""
-    catalogue = RoleCatalogue.from_snapshot(inv)
+    catalogue = RoleCatalogue.shared(inv, ctx)
     seen: set[str] = set()
     for definition in inv.role_definitions:
         if (definition.role_type or "").lower() != "customrole":
@@ -636,8 +666,8 @@ def fhir_access_granting_roles_held_by_allowed_principals(
     inv: Snapshot, ctx: RuleContext[AllowedPrincipalsSettings]
 ) -> Iterator[Result]:
     """Role GUIDs are matched case-insensitively whatever subscription the definition id names."""
-    services = fhir_services_index(inv)
-    directory = Directory(inv)
+    view = _view(inv, ctx)
+    services, directory = view.services, view.directory
     for a in inv.role_assignments:
         role_name = PRIVILEGED_CONTROL_ROLES.get(role_guid(a.role_definition_id))
         if role_name is None:
@@ -645,7 +675,7 @@ def fhir_access_granting_roles_held_by_allowed_principals(
         reached = services.under(a.scope)
         if not reached:
             continue
-        evidence = _assignment_evidence(a, role_name, directory, reached)
+        evidence = view.evidence(a, role_name)
         if ctx.settings.allows(a.principal_id):
             yield ctx.passed(
                 a.id,
@@ -708,10 +738,8 @@ def fhir_access_granting_roles_held_by_allowed_principals(
 )
 def fhir_role_assignment_principals_exist(inv: Snapshot, ctx: RuleContext[NoSettings]) -> Iterator[Result]:
     """Assignments of unknown role definitions are still examined when their scope is in the estate."""
-    catalogue = RoleCatalogue.from_snapshot(inv)
-    estate = fhir_estate_index(inv)
-    services = fhir_services_index(inv)
-    directory = Directory(inv)
+    view = _view(inv, ctx)
+    catalogue, estate, directory = view.catalogue, view.estate, view.directory
     for a in inv.role_assignments:
         grant = catalogue.grant(a.role_definition_id)
         data_role = grant is not None and grant.grants_data
@@ -722,7 +750,7 @@ def fhir_role_assignment_principals_exist(inv: Snapshot, ctx: RuleContext[NoSett
             if grant
             else f"role {role_guid(a.role_definition_id)} (definition not in snapshot)"
         )
-        evidence = _assignment_evidence(a, role_name, directory, services.under(a.scope))
+        evidence = view.evidence(a, role_name)
         state = directory.state(a.principal_id)
         if state is PrincipalState.EXISTS:
             yield ctx.passed(

@@ -5,6 +5,8 @@ The standard library encodes with its C accelerator only when ``indent`` is None
 generator encoder. ``dumps_pretty`` produces the very same text with one recursive function that appends to a
 list and uses the C string escaper, and lets a caller splice in a ``Fragment`` it already encoded (a rule's
 remediation block is the same object in every one of its findings, so it is encoded once, not once per finding).
+``write_spliced`` writes such a document to a stream with one list (a report's results) encoded item by item,
+so a document of millions of results is never held as one string.
 
 Anything outside plain JSON data (non-string keys, unknown types) is handed to ``json.dumps`` for that subtree,
 so the output and the exceptions stay those of the standard library.
@@ -14,10 +16,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Iterable
 from json.encoder import encode_basestring, encode_basestring_ascii
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["Fragment", "dumps_pretty", "encode_at"]
+__all__ = ["SPLICE", "Fragment", "dumps_pretty", "encode_at", "reusable_encoder", "write_spliced"]
+
+Default = Callable[[Any], Any]
+"""``json.dumps``'s ``default``: turns a value JSON cannot hold into one it can (or raises TypeError)."""
 
 _INDENT = "  "
 _INFINITY = float("inf")
@@ -40,23 +46,38 @@ def _float(value: float) -> str:
     return float.__repr__(value)
 
 
-def encode_at(obj: Any, level: int, *, ensure_ascii: bool) -> str:
+def encode_at(obj: Any, level: int, *, ensure_ascii: bool, default: Default | None = None) -> str:
     """The text of ``obj`` as it appears nested ``level`` deep in a ``dumps_pretty`` document.
 
     Its inner lines are indented ``level + 1`` times and its closing bracket ``level`` times, so the result can
     be wrapped in a ``Fragment`` and placed at that depth.
     """
     out: list[str] = []
-    _encoder(out, ensure_ascii)(obj, level)
+    _encoder(out, ensure_ascii, default)(obj, level)
     return "".join(out)
 
 
-def dumps_pretty(obj: Any, *, ensure_ascii: bool = True) -> str:
-    """Exactly ``json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=ensure_ascii)`` (``Fragment``s verbatim)."""
-    return encode_at(obj, 0, ensure_ascii=ensure_ascii)
+def reusable_encoder(*, ensure_ascii: bool, default: Default | None = None) -> Callable[[Any, int], str]:
+    """``encode_at`` as one function to call many times: its key prefixes are built once, not per call
+    (what a writer of millions of similar items wants)."""
+    out: list[str] = []
+    encode = _encoder(out, ensure_ascii, default)
+
+    def encode_one(obj: Any, level: int) -> str:
+        out.clear()
+        encode(obj, level)
+        return "".join(out)
+
+    return encode_one
 
 
-def _encoder(out: list[str], ensure_ascii: bool) -> Any:
+def dumps_pretty(obj: Any, *, ensure_ascii: bool = True, default: Default | None = None) -> str:
+    """Exactly ``json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=ensure_ascii, default=default)``
+    (``Fragment``s verbatim)."""
+    return encode_at(obj, 0, ensure_ascii=ensure_ascii, default=default)
+
+
+def _encoder(out: list[str], ensure_ascii: bool, default: Default | None) -> Any:
     """A recursive encoder appending to ``out``; key prefixes are built once per (depth, key) and reused."""
     esc = encode_basestring_ascii if ensure_ascii else encode_basestring
     append = out.append
@@ -108,7 +129,7 @@ def _encoder(out: list[str], ensure_ascii: bool) -> Any:
         elif isinstance(obj, dict):
             encode_dict(obj, level)
         else:
-            append(_fallback(obj, level, ensure_ascii))
+            append(_fallback(obj, level, ensure_ascii, default))
 
     def encode_dict(obj: dict[Any, Any], level: int) -> None:
         if not obj:
@@ -117,14 +138,14 @@ def _encoder(out: list[str], ensure_ascii: bool) -> Any:
         try:
             keys = sorted(obj)
         except TypeError:  # mixed key types: the standard library raises its own error
-            append(_fallback(obj, level, ensure_ascii))
+            append(_fallback(obj, level, ensure_ascii, default))
             return
         mark = len(out)
         first = True
         for key in keys:
             if type(key) is not str:  # key coercion (int, float, bool, None keys): the standard library's
                 del out[mark:]
-                append(_fallback(obj, level, ensure_ascii))
+                append(_fallback(obj, level, ensure_ascii, default))
                 return
             pair = prefixes.get((level, key))
             if pair is None:
@@ -144,7 +165,46 @@ def _encoder(out: list[str], ensure_ascii: bool) -> Any:
     return encode
 
 
-def _fallback(obj: Any, level: int, ensure_ascii: bool) -> str:
+def _fallback(obj: Any, level: int, ensure_ascii: bool, default: Default | None) -> str:
     """The standard library's text for ``obj``, re-indented to ``level`` (JSON strings hold no raw newline)."""
-    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=ensure_ascii)
+    text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=ensure_ascii, default=default)
     return text.replace("\n", "\n" + _INDENT * level) if level else text
+
+
+SPLICE = Fragment("\x00splice\x00")
+"""A placeholder value for ``write_spliced``: JSON-encoded text never holds a raw NUL, so it cannot collide."""
+
+
+def write_spliced(
+    out: TextIO,
+    doc: Any,
+    items: Iterable[Any],
+    *,
+    ensure_ascii: bool,
+    encode_item: Callable[[Any, int], str] | None = None,
+    default: Default | None = None,
+) -> None:
+    """Write ``dumps_pretty(doc)`` to ``out``, with the one ``SPLICE`` value in ``doc`` replaced by ``items``.
+
+    The text equals ``dumps_pretty`` of ``doc`` with that value being ``list(items)``, but the list is
+    encoded and written one item at a time, so a document with millions of results is never held as one
+    string (nor as one list of encoded items). ``encode_item(item, level)`` may replace ``encode_at`` for
+    the items (e.g. to splice in shared fragments). ``doc`` must hold ``SPLICE`` exactly once, as a value.
+    """
+    text = encode_at(doc, 0, ensure_ascii=ensure_ascii, default=default)
+    head, found, tail = text.partition(SPLICE)
+    if not found or SPLICE in tail:
+        raise ValueError("write_spliced: the document must hold SPLICE exactly once")
+    line = head[head.rfind("\n") + 1 :]
+    level = (len(line) - len(line.lstrip(" "))) // len(_INDENT)  # the list sits at its key's indentation
+    encode = encode_item or reusable_encoder(ensure_ascii=ensure_ascii, default=default)
+    write = out.write
+    write(head)
+    inner = "\n" + _INDENT * (level + 1)
+    sep = "[" + inner
+    for item in items:
+        write(sep)
+        write(encode(item, level + 1))
+        sep = "," + inner
+    write("[]" if sep.startswith("[") else "\n" + _INDENT * level + "]")
+    write(tail)

@@ -14,6 +14,8 @@ week of remediation.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from scanner.errors import UsageError
 from scanner.findings import BaselineInfo, Finding, FixedFinding, ScanReport, sort_key, summarize
 from scanner.inventory import subscription_of
@@ -85,7 +87,7 @@ def apply_baseline(report: ScanReport, baseline: ScanReport, *, baseline_path: s
     check_comparable(baseline, report, old_name=baseline_path)
     before = {(f.fingerprint, f.status) for f in baseline.results}
     results = [
-        f.model_copy(update={"baseline_state": "unchanged" if (f.fingerprint, f.status) in before else "new"})
+        replace(f, baseline_state="unchanged" if (f.fingerprint, f.status) in before else "new")
         for f in report.results
     ]
     fixed, _ = fixed_findings(baseline, report)

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from scanner._gc import evaluation_gc
 from scanner.errors import ConfigError
 from scanner.findings import (
     ComplianceDoc,
@@ -34,10 +35,11 @@ from scanner.findings import (
     SubscriptionCoverage,
     ToolDoc,
     fingerprint,
+    fingerprint_of_key,
     sort_key,
     summarize,
 )
-from scanner.inventory import Snapshot, normalize_id, subscription_of
+from scanner.inventory import Snapshot, normalize_id, subscription_of, subscription_of_key
 from scanner.plugins import Registry
 from scanner.rule import Result, Rule, RuleContext, RuleMeta, RuleSettings, Severity, Status
 
@@ -215,85 +217,122 @@ def evaluate(snapshot: Snapshot, selection: RuleSelection, *, now: datetime) -> 
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("evaluate() needs a timezone-aware 'now'")
-    names = _NameIndex(snapshot)
-    findings: list[Finding] = []
-    for rule_obj in selection.rules:
-        findings.extend(_run_rule(rule_obj, snapshot, selection, now, names))
-    findings.sort(key=sort_key)
-    return findings
+    with evaluation_gc():
+        names = _NameIndex(snapshot)
+        shared: dict[str, Any] = {}  # RuleContext.memo: indexes the rules of this evaluation share
+        keyed: list[tuple[tuple[int, str, str, str], Finding]] = []
+        for rule_obj in selection.rules:
+            keyed.extend(_run_rule(rule_obj, snapshot, selection, now, names, shared))
+        # Each result's id is normalised once, for its fingerprint, its name and this sort key (= sort_key(f)).
+        keyed.sort(key=_first)
+        return [f for _, f in keyed]
+
+
+def _first(pair: tuple[tuple[int, str, str, str], Finding]) -> tuple[int, str, str, str]:
+    return pair[0]
 
 
 def _run_rule(
-    rule_obj: Rule[Any], snapshot: Snapshot, selection: RuleSelection, now: datetime, names: _NameIndex
-) -> list[Finding]:
+    rule_obj: Rule[Any],
+    snapshot: Snapshot,
+    selection: RuleSelection,
+    now: datetime,
+    names: _NameIndex,
+    shared: dict[str, Any],
+) -> list[tuple[tuple[int, str, str, str], Finding]]:
+    """The rule's findings, each with its ``sort_key``; the per-result work here runs millions of times."""
     meta = rule_obj.meta
-    severity = selection.severities.get(meta.id, meta.severity)
+    rule_id, rule_version, title = meta.id, meta.version, meta.title
+    severity = selection.severities.get(rule_id, meta.severity)
     ctx = RuleContext(
-        rule_id=meta.id, settings=selection.settings.get(meta.id) or rule_obj.default_settings(), now=now
+        rule_id=rule_id,
+        settings=selection.settings.get(rule_id) or rule_obj.default_settings(),
+        now=now,
+        shared=shared,
     )
-    common: dict[str, Any] = {
+    remediation, compliance = remediation_doc(meta), compliance_doc(meta)
+    out: list[tuple[tuple[int, str, str, str], Finding]] = []
+    seen: set[str] = set()
+    repeated = 0
+    base_rank = -severity.rank
+    try:
+        for result in rule_obj.check(snapshot, ctx):
+            if type(result) is not Result:
+                _check_result(result)  # raises unless it is a Result subclass
+            rid, sub_id, raised = result.resource_id, result.sub_id, result.severity
+            if (
+                type(rid) is not str
+                or not rid.strip()
+                or type(result.status) is not Status
+                or type(result.message) is not str
+                or type(result.resource_type) is not str
+                or (raised is not None and type(raised) is not Severity)
+            ):
+                _check_result(result)  # raises, naming what is wrong
+            key = normalize_id(rid)
+            fp = fingerprint_of_key(rule_id, key, sub_id)
+            if fp in seen:
+                repeated += 1  # a rule bug: the results would share one suppression/baseline identity
+                logger.debug("rule %s: second result for %r (sub_id %r)", rule_id, rid, sub_id)
+            seen.add(fp)
+            if raised is None or raised.rank <= -base_rank:
+                sev, rank = severity, base_rank
+            else:
+                sev, rank = raised, -raised.rank
+            finding = Finding(
+                rule_id=rule_id,
+                rule_version=rule_version,
+                title=title,
+                severity=sev,
+                status=result.status,
+                resource_id=rid,
+                resource_type=result.resource_type,
+                resource_name=names.name_of_key(key, rid),
+                subscription_id=result.subscription_id or subscription_of_key(key),
+                sub_id=sub_id,
+                message=result.message,
+                evidence=ev if type(ev := result.evidence) is dict else dict(ev),
+                remediation=remediation,
+                compliance=compliance,
+                fingerprint=fp,
+            )
+            out.append(((rank, rule_id, key, sub_id or ""), finding))
+    except Exception as exc:  # the engine's boundary: one broken rule must not end the scan
+        logger.debug("rule %s raised after %d result(s)", rule_id, len(out), exc_info=True)
+        logger.warning("rule %s failed: %s: %r", rule_id, type(exc).__name__, str(exc))
+        resource_id = RULE_RESOURCE_PREFIX + rule_id
+        error = Finding(
+            **_rule_fields(meta, remediation, compliance),
+            severity=severity,
+            status=Status.ERROR,
+            resource_id=resource_id,
+            resource_type=RULE_RESOURCE_TYPE,
+            resource_name=rule_id,
+            subscription_id=None,
+            sub_id=None,
+            message=(
+                f"Rule {rule_id} stopped with {type(exc).__name__}: {exc}; "
+                f"resources it had not examined yet have no result ({len(out)} result(s) recorded)."
+            ),
+            evidence={"exception": type(exc).__name__, "results_before_error": len(out)},
+            fingerprint=fingerprint(rule_id, resource_id),
+        )
+        out.append((sort_key(error), error))
+    if repeated:
+        logger.warning("rule %s yielded %d result(s) repeating a resource and sub_id", rule_id, repeated)
+    return out
+
+
+def _rule_fields(meta: RuleMeta, remediation: RemediationDoc, compliance: ComplianceDoc) -> dict[str, Any]:
+    """The fields every finding of one rule shares (the hot loop above spells them out: it runs millions
+    of times and keyword expansion costs)."""
+    return {
         "rule_id": meta.id,
         "rule_version": meta.version,
         "title": meta.title,
-        "remediation": remediation_doc(meta),
-        "compliance": compliance_doc(meta),
-        "suppression": None,
-        "baseline_state": None,
+        "remediation": remediation,
+        "compliance": compliance,
     }
-    out: list[Finding] = []
-    seen: set[str] = set()
-    repeated = 0
-    try:
-        for result in rule_obj.check(snapshot, ctx):
-            _check_result(result)
-            fp = fingerprint(meta.id, result.resource_id, result.sub_id)
-            if fp in seen:
-                repeated += 1  # a rule bug: the results would share one suppression/baseline identity
-                logger.debug(
-                    "rule %s: second result for %r (sub_id %r)", meta.id, result.resource_id, result.sub_id
-                )
-            seen.add(fp)
-            raised = result.severity
-            out.append(
-                Finding(
-                    **common,
-                    severity=raised if raised is not None and raised.rank > severity.rank else severity,
-                    status=result.status,
-                    resource_id=result.resource_id,
-                    resource_type=result.resource_type,
-                    resource_name=names.name_of(result.resource_id),
-                    subscription_id=result.subscription_id,
-                    sub_id=result.sub_id,
-                    message=result.message,
-                    evidence=dict(result.evidence),
-                    fingerprint=fp,
-                )
-            )
-    except Exception as exc:  # the engine's boundary: one broken rule must not end the scan
-        logger.debug("rule %s raised after %d result(s)", meta.id, len(out), exc_info=True)
-        logger.warning("rule %s failed: %s: %r", meta.id, type(exc).__name__, str(exc))
-        resource_id = RULE_RESOURCE_PREFIX + meta.id
-        out.append(
-            Finding(
-                **common,
-                severity=severity,
-                status=Status.ERROR,
-                resource_id=resource_id,
-                resource_type=RULE_RESOURCE_TYPE,
-                resource_name=meta.id,
-                subscription_id=None,
-                sub_id=None,
-                message=(
-                    f"Rule {meta.id} stopped with {type(exc).__name__}: {exc}; "
-                    f"resources it had not examined yet have no result ({len(out)} result(s) recorded)."
-                ),
-                evidence={"exception": type(exc).__name__, "results_before_error": len(out)},
-                fingerprint=fingerprint(meta.id, resource_id),
-            )
-        )
-    if repeated:
-        logger.warning("rule %s yielded %d result(s) repeating a resource and sub_id", meta.id, repeated)
-    return out
 
 
 class MalformedResultError(TypeError):
@@ -301,11 +340,17 @@ class MalformedResultError(TypeError):
 
 
 def _check_result(result: object) -> None:
-    """Refuse what ``Finding`` validation would not: a non-Result, an empty id, a non-Severity escalation."""
+    """Refuse a result no finding can be built from: a non-Result, an empty id, a status that is not a
+    ``Status``, a message or type that is not text, an escalation that is not a ``Severity``."""
     if not isinstance(result, Result):
         raise MalformedResultError(f"yielded a {type(result).__name__}, not a Result")
     if not isinstance(result.resource_id, str) or not result.resource_id.strip():
         raise MalformedResultError(f"result resource_id {result.resource_id!r} is empty or not a string")
+    if not isinstance(result.status, Status):
+        raise MalformedResultError(f"result status {result.status!r} is not a Status")
+    for name in ("message", "resource_type"):
+        if not isinstance(getattr(result, name), str):
+            raise MalformedResultError(f"result {name} {getattr(result, name)!r} is not a string")
     if result.severity is not None and not isinstance(result.severity, Severity):
         raise MalformedResultError(f"result severity {result.severity!r} is not a Severity")
 
@@ -346,7 +391,10 @@ class _NameIndex:
 
     def name_of(self, resource_id: str) -> str:
         """The snapshot's name for this id, else the id's last segment."""
-        key = normalize_id(resource_id)
+        return self.name_of_key(normalize_id(resource_id), resource_id)
+
+    def name_of_key(self, key: str, resource_id: str) -> str:
+        """``name_of`` for an id already normalised to ``key``."""
         return self._names.get(key) or resource_id.strip().rstrip("/").rsplit("/", 1)[-1]
 
 

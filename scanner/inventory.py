@@ -51,10 +51,13 @@ def is_within(child: str, scope: str) -> bool:
 
 def subscription_of(resource_id: str) -> str | None:
     """The subscription GUID (lower case) in an ARM id, or None for tenant/MG scopes."""
-    parts = normalize_id(resource_id).split("/")
-    if len(parts) >= 3 and parts[1] == "subscriptions":
-        return parts[2]
-    return None
+    return subscription_of_key(normalize_id(resource_id))
+
+
+def subscription_of_key(key: str) -> str | None:
+    """``subscription_of`` for an id already passed through ``normalize_id`` (the engine's hot path)."""
+    parts = key.split("/", 3)
+    return parts[2] if len(parts) >= 3 and parts[1] == "subscriptions" and parts[2] else None
 
 
 def resource_group_of(resource_id: str) -> str | None:

@@ -21,7 +21,7 @@ import fnmatch
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -321,7 +321,7 @@ def apply_suppressions(
                         entry=le.entry,
                         ticket=le.spec.ticket,
                     )
-        results.append(f if f.suppression == mark else f.model_copy(update={"suppression": mark}))
+        results.append(f if f.suppression == mark else replace(f, suppression=mark))
 
     warnings = list(suppressions.warnings)
     for i, le in enumerate(suppressions.entries):

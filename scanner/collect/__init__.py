@@ -22,8 +22,8 @@ from typing import Any, TypeVar
 from azure.core.credentials_async import AsyncTokenCredential
 
 from scanner import __version__
+from scanner._gc import collection_gc
 from scanner.collect._clients import open_arm_clients, open_graph_client
-from scanner.collect._gc import collection_gc
 from scanner.collect._limiter import Limiter
 from scanner.collect._run import Collected, Run
 from scanner.collect.apim import collect_apim_services
@@ -87,7 +87,7 @@ async def collect(
     # One page, retries and their waits included, may take this long at most (a server that never answers).
     deadline_s = timeout_s * (max_retries + 2)
     out = Collected()
-    with collection_gc():  # the run's own GC thresholds (see _gc); restored on return
+    with collection_gc():  # the run's own GC thresholds (see scanner._gc); restored on return
         async with AsyncExitStack() as stack:
             http: dict[str, Any] = {
                 "credential": credential,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 
@@ -72,12 +73,11 @@ def _report() -> ScanReport:
     report = build_report(snap, selection, evaluate(snap, selection, now=NOW), tool_version="0.1.0")
     # A suppressed result, as the suppression step writes it, must validate too.
     first, *rest = report.results
-    suppressed = first.model_copy(
-        update={
-            "suppression": Suppression(
-                justification="accepted", expires=NOW.date(), owner="secops", entry="accepted-risks.yaml:3"
-            )
-        }
+    suppressed = dataclasses.replace(
+        first,
+        suppression=Suppression(
+            justification="accepted", expires=NOW.date(), owner="secops", entry="accepted-risks.yaml:3"
+        ),
     )
     return report.model_copy(update={"results": [suppressed, *rest]})
 

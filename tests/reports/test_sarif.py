@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -143,9 +144,9 @@ def test_fingerprints_ignore_case_dates_messages_and_version(demo: ScanReport) -
               for r in _run(_render(demo, sarif_all=True))["results"]}
     changed = demo.model_copy(update={
         "tool": demo.tool.model_copy(update={"version": "9.9.9"}),
-        "results": [f.model_copy(update={"resource_id": f.resource_id.upper(),
-                                         "message": f.message + " (re-checked next week)",
-                                         "evidence": {"daysLeft": 1}}) for f in demo.results],
+        "results": [dataclasses.replace(f, resource_id=f.resource_id.upper(),
+                                        message=f.message + " (re-checked next week)",
+                                        evidence={"daysLeft": 1}) for f in demo.results],
     })
     after = {r["partialFingerprints"]["primaryLocationLineHash"]: r
              for r in _run(_render(changed, sarif_all=True))["results"]}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+from typing import TextIO
 
 import pytest
 
@@ -51,6 +53,53 @@ def test_nothing_is_written_when_any_format_fails_to_render(demo: ScanReport, tm
     with pytest.raises(RuntimeError):
         write_reports(demo, ["json", "broken"], tmp_path / "out", ReportOptions(), reporters=table)
     assert not (tmp_path / "out").exists()
+
+
+class _BreaksHalfway(Reporter):
+    """Streams part of its document, then fails (a full disk, a bug): nothing of it may reach a reader."""
+
+    name = "halfway"
+    filename = "summary.md"
+
+    def write(self, report: ScanReport, options: ReportOptions, out: TextIO) -> None:
+        out.write("# half a report\n")
+        raise RuntimeError("boom")
+
+
+def test_a_format_failing_halfway_leaves_last_weeks_reports_as_they_were(demo: ScanReport, tmp_path: Path) -> None:
+    previous = write_reports(demo, ["json", "md"], tmp_path, ReportOptions())
+    before = {name: path.read_bytes() for name, path in previous.items()}
+    table = {**builtin_reporters(), "halfway": _BreaksHalfway()}
+    changed = demo.model_copy(update={"results": demo.results[:1]})
+    with pytest.raises(RuntimeError, match="boom"):
+        write_reports(changed, ["json", "halfway"], tmp_path, ReportOptions(), reporters=table)
+    assert {name: path.read_bytes() for name, path in previous.items()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["findings.json", "summary.md"]  # no temporary file
+
+
+def test_a_reporter_may_write_or_render_and_must_do_one(demo: ScanReport) -> None:
+    class Written(Reporter):
+        name = "written"
+        filename = "w.txt"
+
+        def write(self, report: ScanReport, options: ReportOptions, out: TextIO) -> None:
+            out.write(f"{len(report.results)} results\n")
+
+    class Rendered(Reporter):
+        name = "rendered"
+        filename = "r.txt"
+
+        def render(self, report: ScanReport, options: ReportOptions) -> str:
+            return f"{len(report.results)} results\n"
+
+    buffer = io.StringIO()
+    Rendered().write(demo, ReportOptions(), buffer)
+    assert Written().render(demo, ReportOptions()) == buffer.getvalue() == f"{len(demo.results)} results\n"
+    with pytest.raises(TypeError, match="must override write\\(\\) or render\\(\\)"):
+
+        class Neither(Reporter):  # defining it is the error
+            name = "neither"
+            filename = "n.txt"
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root can write anywhere; the file-as-directory case covers it")

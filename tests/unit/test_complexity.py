@@ -8,12 +8,14 @@ rule that scans all assignments once per assignment would quadruple it. Wall-clo
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +23,7 @@ from bench._snapshots import NOW, build_snapshot
 from reports import builtin_reporters
 from reports.base import ReportOptions
 from reports.html import PASS_ROWS_PER_RULE, HtmlReporter
-from scanner._jsontext import dumps_pretty
+from scanner._jsontext import SPLICE, dumps_pretty, write_spliced
 from scanner.engine import build_report, evaluate, select_rules
 from scanner.findings import ScanReport
 from scanner.plugins import load_registry
@@ -135,3 +137,32 @@ _json_values = st.recursive(
 def test_pretty_json_equals_json_dumps(value: object, ensure_ascii: bool) -> None:
     expected = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=ensure_ascii)
     assert dumps_pretty(value, ensure_ascii=ensure_ascii) == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(_json_values, max_size=5),
+    st.dictionaries(st.text(max_size=6), _json_values, max_size=3),
+    st.integers(min_value=0, max_value=3),
+    st.booleans(),
+)
+def test_a_streamed_list_is_the_text_of_the_whole_document(
+    items: list[object], siblings: dict[str, object], depth: int, ensure_ascii: bool
+) -> None:
+    """``write_spliced`` (findings.json and SARIF results) writes exactly what one ``json.dumps`` would."""
+
+    def nest(leaf: object) -> object:
+        doc: object = {**siblings, "results": leaf}
+        for level in range(depth):
+            doc = [doc] if level % 2 else {"run": doc, "z": 1}
+        return doc
+
+    out = io.StringIO()
+    write_spliced(out, nest(SPLICE), iter(items), ensure_ascii=ensure_ascii)
+    assert out.getvalue() == json.dumps(nest(items), indent=2, sort_keys=True, ensure_ascii=ensure_ascii)
+
+
+def test_a_document_without_exactly_one_splice_is_refused() -> None:
+    for doc in ({"a": 1}, {"a": SPLICE, "b": [SPLICE]}):
+        with pytest.raises(ValueError, match="exactly once"):
+            write_spliced(io.StringIO(), doc, [], ensure_ascii=True)

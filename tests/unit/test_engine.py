@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from pydantic import TypeAdapter
 
+from reports import ReportOptions, render_all
 from scanner.engine import RULE_RESOURCE_PREFIX, build_report, evaluate, select_rules
 from scanner.errors import ConfigError
-from scanner.findings import Finding, ScanReport, fingerprint
+from scanner.findings import Finding, ScanReport, Suppression, finding_document, fingerprint
 from scanner.inventory import (
     Application,
     CollectionError,
@@ -157,8 +161,45 @@ def test_pass_fail_error_results_become_findings_with_rule_metadata() -> None:
 
 def test_findings_validate_as_the_findings_model() -> None:
     """Findings are built without per-item validation for speed; they must still be valid documents."""
+    adapter = TypeAdapter(Finding)
     for f in evaluate(inventory(), select_rules(REGISTRY), now=NOW):
-        assert Finding.model_validate(f.model_dump(mode="json")) == f
+        assert adapter.validate_python(adapter.dump_python(f, mode="json")) == f
+
+
+def test_the_hand_written_finding_document_is_what_pydantic_would_write() -> None:
+    """``finding_document`` spells the JSON object out for speed; it must not drift from the model."""
+    adapter = TypeAdapter(Finding)
+    findings = evaluate(inventory(), select_rules(REGISTRY), now=NOW)
+    suppressed = dataclasses.replace(
+        findings[0],
+        suppression=Suppression(justification="j", expires=NOW.date(), owner="o", entry="f:1", ticket="T-1"),
+        baseline_state="new",
+    )
+    for f in [*findings, suppressed]:
+        expected = adapter.dump_python(f, mode="json")
+        got = finding_document(f, f.remediation.model_dump(mode="json"), f.compliance.model_dump(mode="json"))
+        assert got == expected
+        assert list(got) == list(expected)
+
+
+def test_evidence_a_rule_filled_with_non_json_values_is_written_not_a_crash() -> None:
+    """A third-party rule's datetime, set or tuple in evidence: every JSON reporter still writes the report."""
+
+    @rule(meta("TEST-EVD-001", resource_types=("Microsoft.HealthcareApis/workspaces",)))
+    def odd_evidence(inv: Snapshot, ctx: RuleContext[NoSettings]) -> Iterator[Result]:
+        for ws in inv.workspaces:
+            yield ctx.failed(ws, "odd", evidence={"when": NOW, "tags": {"b", "a"}, "pair": (1, 2)})  # type: ignore[dict-item]
+
+    selection = select_rules(Registry(rules=(odd_evidence,)))
+    snap = inventory()
+    report = build_report(snap, selection, evaluate(snap, selection, now=NOW), tool_version="0.1.0")
+    texts = render_all(report, ["json", "sarif", "html", "junit", "md"], ReportOptions(sarif_all=True))
+    for evidence in (
+        json.loads(texts["json"])["results"][0]["evidence"],
+        json.loads(texts["sarif"])["runs"][0]["results"][0]["properties"]["evidence"],
+    ):
+        assert datetime.fromisoformat(evidence["when"]) == NOW and sorted(evidence["tags"]) == ["a", "b"]
+        assert evidence["pair"] == [1, 2]
 
 
 def test_a_raising_rule_becomes_one_error_finding_and_other_rules_still_run(
@@ -182,6 +223,32 @@ def test_a_malformed_result_is_an_error_finding_for_that_rule() -> None:
     findings = by_rule(evaluate(inventory(), select_rules(REGISTRY), now=NOW), "TEST-RBAC-001")
     assert [(f.status, f.resource_id) for f in findings] == [(Status.ERROR, "ahds-audit/rule/TEST-RBAC-001")]
     assert "str" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "named"),
+    [
+        ("status", "fail", "status 'fail' is not a Status"),
+        ("message", None, "message None is not a string"),
+        ("resource_type", 7, "resource_type 7 is not a string"),
+        ("severity", "high", "severity 'high' is not a Severity"),
+        ("resource_id", "  ", "resource_id '  ' is empty"),
+    ],
+)
+def test_a_result_with_a_field_of_the_wrong_type_is_an_error_finding(field: str, value: object, named: str) -> None:
+    """Findings are not validated one by one, so the engine checks each result's fields itself."""
+
+    @rule(meta("TEST-BAD-001", resource_types=("Microsoft.HealthcareApis/workspaces",)))
+    def bad(inv: Snapshot, ctx: RuleContext[NoSettings]) -> Iterator[Result]:
+        good = ctx.failed(inv.workspaces[0], "fine")
+        yield good
+        broken = ctx.failed(inv.workspaces[1], "broken")
+        setattr(broken, field, value)
+        yield broken
+
+    findings = evaluate(inventory(), select_rules(Registry(rules=(bad,))), now=NOW)
+    assert [f.status for f in findings] == [Status.FAIL, Status.ERROR]
+    assert named in findings[1].message and findings[1].evidence["results_before_error"] == 1
 
 
 def test_result_severity_raises_but_never_lowers_the_rules_severity() -> None:
@@ -435,3 +502,27 @@ def test_repeated_results_are_kept_and_reported_once(caplog: pytest.LogCaptureFi
     assert [r.getMessage() for r in caplog.records] == [
         "rule TEST-NET-001 yielded 2 result(s) repeating a resource and sub_id"
     ]
+
+
+def test_memo_is_built_once_per_evaluation_and_shared_by_its_rules() -> None:
+    """``RuleContext.memo``: an index several rules need is built once per scan, never carried into the next."""
+    builds: list[int] = []
+
+    def index(inv: Snapshot) -> int:
+        builds.append(len(inv.workspaces))
+        return len(inv.workspaces)
+
+    def counting_rule(rule_id: str) -> Rule[NoSettings]:
+        @rule(meta(rule_id, resource_types=("Microsoft.HealthcareApis/workspaces",)))
+        def check(inv: Snapshot, ctx: RuleContext[NoSettings]) -> Iterator[Result]:
+            count = ctx.memo("test.workspaces", lambda: index(inv))
+            yield ctx.passed(inv.workspaces[0], f"{count} workspaces")
+
+        return check
+
+    selection = select_rules(Registry(rules=(counting_rule("TEST-MEM-001"), counting_rule("TEST-MEM-002"))))
+    first = evaluate(inventory(), selection, now=NOW)
+    assert [f.message for f in first] == ["3 workspaces", "3 workspaces"] and builds == [3]
+    smaller = inventory().model_copy(update={"workspaces": inventory().workspaces[:2]})
+    assert [f.message for f in evaluate(smaller, selection, now=NOW)] == ["2 workspaces"] * 2
+    assert builds == [3, 2]

@@ -1,4 +1,4 @@
-"""Garbage-collector settings for the span of one collection run, restored when it ends.
+"""Garbage-collector settings for the span of one collection or evaluation run, restored when it ends.
 
 Collection builds hundreds of thousands of long-lived inventory objects on top of
 the ~200,000 objects the SDKs leave behind at import. With CPython's default
@@ -43,4 +43,30 @@ def collection_gc() -> Iterator[None]:
         gc.unfreeze()
 
 
-__all__ = ["YOUNG_THRESHOLD", "collection_gc"]
+@contextmanager
+def evaluation_gc() -> Iterator[None]:
+    """No automatic collection inside the block (pre-existing objects frozen meanwhile); restored on exit.
+
+    Evaluating builds millions of acyclic objects (findings, their evidence) and frees almost none, which
+    is the worst case for a generational collector: every young pass found nothing to free, and every full
+    pass walked the whole snapshot and every finding so far (measured at 50,000 assignments: a third of
+    the evaluation's time). Rules create no reference cycles in normal work; any they do create are
+    collected by a later full pass. Nothing is changed when the host manages the collector.
+    """
+    if not gc.isenabled() or gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        # Freezing again first moves what the block built into the permanent generation with everything
+        # else, so unfreezing puts it all in the oldest generation in O(1): the findings are not walked by a
+        # young pass right after the block (1 us per finding, a fifth of the engine's own cost).
+        gc.freeze()
+        gc.unfreeze()
+        gc.enable()
+
+
+__all__ = ["YOUNG_THRESHOLD", "collection_gc", "evaluation_gc"]
