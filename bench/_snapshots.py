@@ -70,6 +70,7 @@ from scanner.inventory import (
     ToolInfo,
     VaultItem,
     Workspace,
+    normalize_id,
 )
 
 NOW = datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
@@ -646,6 +647,7 @@ def build_snapshot(
                 created_on=created + timedelta(seconds=n),
             )
         )
+    assignments.sort(key=lambda a: normalize_id(a.id))  # the order `collect` writes (sorted by id)
     return Snapshot.model_construct(
         schema_version="1.0",
         tool=ToolInfo.model_construct(name="ahds-audit", version="bench"),

@@ -37,13 +37,20 @@ def fingerprint(rule_id: str, resource_id: str, sub_id: str | None = None) -> st
     dates, messages or the tool's version, so an alert keeps its identity
     week to week and across patch releases.
     """
-    return fingerprint_of_key(rule_id, normalize_id(resource_id), sub_id)
+    return fingerprint_with_prefix(fingerprint_prefix(rule_id), normalize_id(resource_id), sub_id)
 
 
-def fingerprint_of_key(rule_id: str, resource_key: str, sub_id: str | None = None) -> str:
-    """``fingerprint`` for a resource id already passed through ``normalize_id`` (the engine's hot path)."""
-    key = "|".join((FINGERPRINT_VERSION, rule_id.upper(), resource_key, (sub_id or "").lower()))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+def fingerprint_prefix(rule_id: str) -> str:
+    """The part of every fingerprint's input that depends on the rule only (computed once per rule)."""
+    return f"{FINGERPRINT_VERSION}|{rule_id.upper()}|"
+
+
+def fingerprint_with_prefix(prefix: str, resource_key: str, sub_id: str | None) -> str:
+    """``fingerprint`` for a resource id already passed through ``normalize_id`` (the engine's hot path).
+
+    The recipe: sha256 of ``v1|RULE-ID|normalised resource id|sub-object``, first 32 hex digits."""
+    text = prefix + resource_key + "|" + (sub_id.lower() if sub_id else "")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 class _Doc(BaseModel):

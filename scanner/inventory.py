@@ -56,8 +56,13 @@ def subscription_of(resource_id: str) -> str | None:
 
 def subscription_of_key(key: str) -> str | None:
     """``subscription_of`` for an id already passed through ``normalize_id`` (the engine's hot path)."""
-    parts = key.split("/", 3)
-    return parts[2] if len(parts) >= 3 and parts[1] == "subscriptions" and parts[2] else None
+    if not key.startswith(_SUBSCRIPTIONS):
+        return None
+    end = key.find("/", len(_SUBSCRIPTIONS))
+    return (key[len(_SUBSCRIPTIONS) : end] if end != -1 else key[len(_SUBSCRIPTIONS) :]) or None
+
+
+_SUBSCRIPTIONS = "/subscriptions/"
 
 
 def resource_group_of(resource_id: str) -> str | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -703,23 +703,51 @@ def _subscription_assignments(
     shape = sub.shape
     rng = _rng(shape.seed, "assignments", sub.index)
     resources = sub.fhir_scopes + sub.workspace_scopes + sub.vault_scopes + sub.storage_scopes
-    out = []
+    out: list[dict[str, Any]] = []
+    taken: set[tuple[str, str, str]] = set()
     for n in range(count):
-        broad = not resources or rng.random() < shape.broad_scope_share
-        if broad:
-            scope = sub.prefix if rng.random() < 0.5 else rng.choice(sub.group_scopes)
-            role = rng.choice(_FHIR_ROLES + _CONTROL_ROLES + tuple(customs))
-        else:
-            scope = rng.choice(resources)
-            if "/vaults/" in scope:
-                role = rng.choice(_VAULT_ROLES)
-            elif "/storageaccounts/" in scope.lower():
-                role = rng.choice(("Reader", "Contributor"))
-            else:
-                role = rng.choice(_FHIR_ROLES + ("Reader",))
-        created = f"@now-{rng.randint(1, 1000)}d"
-        out.append(_assignment(role, scope, principals.draw(rng, (sub.index, n)), created))
+
+        def draw(attempt: int, n: int = n) -> tuple[str, str, tuple[str, str], str]:
+            role, scope = _draw_role_and_scope(sub, rng, resources, customs)
+            created = f"@now-{rng.randint(1, 1000)}d"
+            return role, scope, principals.draw(rng, (sub.index, n, attempt) if attempt else (sub.index, n)), created
+
+        _append_unique(out, taken, draw)
     return out
+
+
+_DRAWS_PER_ASSIGNMENT = 20
+
+
+def _append_unique(
+    out: list[dict[str, Any]],
+    taken: set[tuple[str, str, str]],
+    draw: Callable[[int], tuple[str, str, tuple[str, str], str]],
+) -> None:
+    """Append one drawn assignment unless its (role, scope, principal) is taken: ARM refuses a second
+    assignment of one role to one principal at one scope (409 RoleAssignmentExists), so a duplicate is
+    drawn again (a few tries, then left out)."""
+    for attempt in range(_DRAWS_PER_ASSIGNMENT):
+        role, scope, principal, created = draw(attempt)
+        key = (role, scope.lower(), principal[0])
+        if key not in taken:
+            taken.add(key)
+            out.append(_assignment(role, scope, principal, created))
+            return
+
+
+def _draw_role_and_scope(
+    sub: _Subscription, rng: random.Random, resources: list[str], customs: list[str]
+) -> tuple[str, str]:
+    if not resources or rng.random() < sub.shape.broad_scope_share:
+        scope = sub.prefix if rng.random() < 0.5 else rng.choice(sub.group_scopes)
+        return rng.choice(_FHIR_ROLES + _CONTROL_ROLES + tuple(customs)), scope
+    scope = rng.choice(resources)
+    if "/vaults/" in scope:
+        return rng.choice(_VAULT_ROLES), scope
+    if "/storageaccounts/" in scope.lower():
+        return rng.choice(("Reader", "Contributor")), scope
+    return rng.choice(_FHIR_ROLES + ("Reader",)), scope
 
 
 def synthetic_tenant_data(shape: SyntheticShape) -> dict[str, Any]:
@@ -763,17 +791,17 @@ def synthetic_tenant_data(shape: SyntheticShape) -> dict[str, Any]:
         )
         assignments.extend(_subscription_assignments(sub, principals, custom_names, count))
     mg_rng = _rng(shape.seed, "mg-assignments")
+    mg_taken: set[tuple[str, str, str]] = set()
     for m in range(shape.management_group_assignments):
-        group = (_MG_ROOT, *_MG_CHILDREN)[m % 3]
-        role = mg_rng.choice(_FHIR_ROLES + _CONTROL_ROLES)
-        assignments.append(
-            _assignment(
-                role,
-                f"/providers/Microsoft.Management/managementGroups/{group}",
-                principals.draw(mg_rng, ("mg", m)),
-                f"@now-{mg_rng.randint(1, 1000)}d",
-            )
-        )
+
+        def draw_mg(attempt: int, m: int = m) -> tuple[str, str, tuple[str, str], str]:
+            group = (_MG_ROOT, *_MG_CHILDREN)[m % 3]
+            role = mg_rng.choice(_FHIR_ROLES + _CONTROL_ROLES)
+            principal = principals.draw(mg_rng, ("mg", m, attempt) if attempt else ("mg", m))
+            scope = f"/providers/Microsoft.Management/managementGroups/{group}"
+            return role, scope, principal, f"@now-{mg_rng.randint(1, 1000)}d"
+
+        _append_unique(assignments, mg_taken, draw_mg)
     return {
         "tenant_id": tenant_id,
         "display_name": "Synthetic Health",

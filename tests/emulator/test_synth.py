@@ -63,6 +63,16 @@ def test_counts_follow_the_shape() -> None:
     assert summary["fhir_services"] == 18 and summary["vault_items"] == 30
 
 
+def test_no_role_is_assigned_twice_to_one_principal_at_one_scope() -> None:
+    """ARM refuses such a duplicate (409 RoleAssignmentExists); a dense tenant must still hold the count asked."""
+    shape = SyntheticShape(subscriptions=2, role_assignments_per_subscription=4000, applications=200, users=800)
+    tenant = synthetic_tenant(shape=shape, now=NOW)
+    keys = {
+        (a["role"], a["properties"]["scope"].lower(), a["properties"]["principalId"]) for a in tenant.role_assignments
+    }
+    assert len(tenant.role_assignments) == len(keys) == 2 * 4000 + shape.management_group_assignments
+
+
 def test_defaults_scale_with_subscriptions_and_look_like_an_enterprise() -> None:
     tenant = synthetic_tenant(20, now=NOW)
     assert len(tenant.graph.applications) == 20 * 20

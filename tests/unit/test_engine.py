@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from reports import ReportOptions, render_all
 from scanner.engine import RULE_RESOURCE_PREFIX, build_report, evaluate, select_rules
 from scanner.errors import ConfigError
-from scanner.findings import Finding, ScanReport, Suppression, finding_document, fingerprint
+from scanner.findings import Finding, ScanReport, Suppression, finding_document, fingerprint, sort_key
 from scanner.inventory import (
     Application,
     CollectionError,
@@ -367,6 +367,9 @@ def test_output_is_sorted_and_deterministic() -> None:
     ranks = [-f.severity.rank for f in first]
     assert ranks == sorted(ranks)
     assert first[0].severity is Severity.CRITICAL
+    # The engine lays rules out severity by severity instead of sorting all findings: same order.
+    assert first == sorted(first, key=sort_key)
+    assert len({f.severity for f in first}) >= 3 and len({f.rule_id for f in first}) >= 4
 
 
 def test_fingerprints_are_stable_across_runs_case_and_volatile_values() -> None:
