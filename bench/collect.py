@@ -165,8 +165,7 @@ def parse_shape_option(text: str) -> str:
 def describe_tenant(shape: SyntheticShape) -> str:
     """What a synthetic tenant is generated with, from its shape alone (role assignments are drawn unless fixed).
 
-    The generator may draw the same scope, role and principal twice; ARM names such an assignment once, so a
-    snapshot can hold slightly fewer role assignments than generated (the tables show what it held).
+    The tables show how many role assignments each snapshot actually held.
     """
     counts = shape_summary(shape)
     per_sub = shape.role_assignments_per_subscription
@@ -224,6 +223,8 @@ def _collect_child(target: dict[str, Any], concurrency: int, result: Any) -> Non
     with timed() as timer:
         asyncio.run(run())
     snapshot = collected["snapshot"]
+    if target.get("save_to"):
+        snapshot.save(Path(target["save_to"]))  # after the clock: writing is not collecting
     result.send(
         {
             "wall_s": timer.wall_s,
@@ -240,8 +241,11 @@ def _collect_child(target: dict[str, Any], concurrency: int, result: Any) -> Non
     result.close()
 
 
-def run_collect(emulator: EmulatorProcess, concurrency: int) -> dict[str, Any]:
-    """Collect in a spawned child (clean interpreter, its own peak RSS); returns the child's figures."""
+def run_collect(emulator: EmulatorProcess, concurrency: int, save_to: Path | None = None) -> dict[str, Any]:
+    """Collect in a spawned child (clean interpreter, its own peak RSS); returns the child's figures.
+
+    With ``save_to`` the child also saves the snapshot there (untimed), e.g. for ``bench/evaluate.py --snapshot``.
+    """
     ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
     target = {
@@ -250,6 +254,7 @@ def run_collect(emulator: EmulatorProcess, concurrency: int) -> dict[str, Any]:
         "tenant_id": emulator.tenant_id,
         "client_id": emulator.client_id,
         "client_secret": emulator.client_secret,
+        "save_to": str(save_to) if save_to else None,
     }
     child = ctx.Process(target=_collect_child, args=(target, concurrency, sender))
     child.start()
@@ -362,11 +367,13 @@ def median_run(repeats: list[Measured]) -> Measured:
     return replace(chosen, walls=tuple(r.figures["wall_s"] for r in repeats))
 
 
-def measure(emulator: EmulatorProcess, n: int, concurrency: int, latency_ms: float) -> Measured:
+def measure(
+    emulator: EmulatorProcess, n: int, concurrency: int, latency_ms: float, save_to: Path | None = None
+) -> Measured:
     """Run one collection and read back what the emulator saw of it."""
     before, _ = emulator.requests(offset=10**12)
     cpu_before = emulator.cpu_s()
-    figures = run_collect(emulator, concurrency)
+    figures = run_collect(emulator, concurrency, save_to)
     cpu = emulator.cpu_s() - cpu_before
     _, entries = emulator.requests(offset=before)
     if figures["errors"]:
@@ -420,7 +427,16 @@ def main(argv: list[str] | None = None) -> int:
         "role_assignments_per_subscription=4000,applications=100000 (default: none)",
     )
     parser.add_argument("--json", type=Path, metavar="FILE", help="also write the figures as JSON")
+    parser.add_argument(
+        "--save-snapshots",
+        type=Path,
+        metavar="DIR",
+        help="save each size's collected snapshot as DIR/snapshot-N.json (untimed), to evaluate exactly the "
+        "tenant collected: bench/evaluate.py --snapshot DIR/snapshot-N.json",
+    )
     args = parser.parse_args(argv)
+    if args.save_snapshots:
+        args.save_snapshots.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     concurrencies = [int(c) for c in args.concurrency.split(",") if c.strip()]
 
@@ -451,7 +467,8 @@ def main(argv: list[str] | None = None) -> int:
                 for concurrency in concurrencies:
                     repeats = []
                     for _ in range(args.repeat):
-                        run = measure(emulator, n, concurrency, args.latency_ms)
+                        keep = args.save_snapshots / f"snapshot-{n}.json" if args.save_snapshots else None
+                        run = measure(emulator, n, concurrency, args.latency_ms, keep)
                         repeats.append(run)
                         print(
                             f"  N={n} concurrency {concurrency}: {run.figures['wall_s']:.2f} s, "

@@ -16,11 +16,20 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any, TextIO
 
-__all__ = ["SPLICE", "Fragment", "dumps_pretty", "encode_at", "reusable_encoder", "write_spliced"]
+__all__ = [
+    "SPLICE",
+    "Fragment",
+    "dumps_pretty",
+    "encode_at",
+    "reusable_encoder",
+    "splice",
+    "write_spliced",
+    "write_spliced_lists",
+]
 
 Default = Callable[[Any], Any]
 """``json.dumps``'s ``default``: turns a value JSON cannot hold into one it can (or raises TypeError)."""
@@ -171,8 +180,14 @@ def _fallback(obj: Any, level: int, ensure_ascii: bool, default: Default | None)
     return text.replace("\n", "\n" + _INDENT * level) if level else text
 
 
-SPLICE = Fragment("\x00splice\x00")
-"""A placeholder value for ``write_spliced``: JSON-encoded text never holds a raw NUL, so it cannot collide."""
+def splice(name: str) -> Fragment:
+    """A placeholder value for ``write_spliced_lists``: JSON-encoded text never holds a raw NUL, so it cannot
+    collide with data."""
+    return Fragment(f"\x00splice:{name}\x00")
+
+
+SPLICE = splice("")
+"""The placeholder of ``write_spliced`` (one streamed list per document)."""
 
 
 def write_spliced(
@@ -191,20 +206,43 @@ def write_spliced(
     string (nor as one list of encoded items). ``encode_item(item, level)`` may replace ``encode_at`` for
     the items (e.g. to splice in shared fragments). ``doc`` must hold ``SPLICE`` exactly once, as a value.
     """
+    write_spliced_lists(
+        out, doc, {SPLICE: items}, ensure_ascii=ensure_ascii, encode_item=encode_item, default=default
+    )
+
+
+def write_spliced_lists(
+    out: TextIO,
+    doc: Any,
+    lists: Mapping[Fragment, Iterable[Any]],
+    *,
+    ensure_ascii: bool,
+    encode_item: Callable[[Any, int], str] | None = None,
+    default: Default | None = None,
+) -> None:
+    """``write_spliced`` for several lists: each ``splice(name)`` value in ``doc`` (exactly once each) is
+    replaced by its items from ``lists``, written one at a time."""
     text = encode_at(doc, 0, ensure_ascii=ensure_ascii, default=default)
-    head, found, tail = text.partition(SPLICE)
-    if not found or SPLICE in tail:
-        raise ValueError("write_spliced: the document must hold SPLICE exactly once")
-    line = head[head.rfind("\n") + 1 :]
-    level = (len(line) - len(line.lstrip(" "))) // len(_INDENT)  # the list sits at its key's indentation
+    places: list[tuple[int, Fragment, Iterable[Any]]] = []
+    for marker, items in lists.items():
+        at = text.find(marker)
+        if at == -1 or text.find(marker, at + 1) != -1:
+            raise ValueError("write_spliced: the document must hold each splice marker exactly once")
+        places.append((at, marker, items))
+    places.sort(key=lambda place: place[0])
     encode = encode_item or reusable_encoder(ensure_ascii=ensure_ascii, default=default)
     write = out.write
-    write(head)
-    inner = "\n" + _INDENT * (level + 1)
-    sep = "[" + inner
-    for item in items:
-        write(sep)
-        write(encode(item, level + 1))
-        sep = "," + inner
-    write("[]" if sep.startswith("[") else "\n" + _INDENT * level + "]")
-    write(tail)
+    start = 0
+    for at, marker, items in places:
+        write(text[start:at])
+        line = text[text.rfind("\n", 0, at) + 1 : at]
+        level = (len(line) - len(line.lstrip(" "))) // len(_INDENT)  # the list sits at its key's indentation
+        inner = "\n" + _INDENT * (level + 1)
+        sep = "[" + inner
+        for item in items:
+            write(sep)
+            write(encode(item, level + 1))
+            sep = "," + inner
+        write("[]" if sep.startswith("[") else "\n" + _INDENT * level + "]")
+        start = at + len(marker)
+    write(text[start:])

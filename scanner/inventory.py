@@ -10,14 +10,16 @@ It never holds a secret value, a token, or data-plane content.
 
 from __future__ import annotations
 
+import io
+import os
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, NewType
+from typing import Any, Literal, NewType, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from scanner._jsontext import dumps_pretty
+from scanner._jsontext import splice, write_spliced_lists
 from scanner.errors import SnapshotError
 
 SCHEMA_VERSION = "1.0"
@@ -475,12 +477,41 @@ class Snapshot(_Model):
     """True when every assignment principal was looked up in Graph (so absence means deleted)."""
 
     def to_json(self) -> str:
-        """Serialise deterministically (sorted keys, ISO datetimes)."""
-        return dumps_pretty(self.model_dump(mode="json")) + "\n"  # = json.dumps(indent=2, sort_keys=True)
+        """Serialise deterministically (sorted keys, ISO datetimes): the text ``write_json`` writes."""
+        buffer = io.StringIO()
+        self.write_json(buffer)
+        return buffer.getvalue()
+
+    def write_json(self, out: TextIO) -> None:
+        """Write ``json.dumps(self.model_dump(mode="json"), indent=2, sort_keys=True)`` and a newline to ``out``,
+        each list (a million role assignments in a big tenant) one item at a time, never the whole text."""
+        lists = {name: value for name, value in self if isinstance(value, list)}
+        doc = self.model_dump(mode="json", exclude=set(lists))
+        markers = {name: splice(name) for name in lists}
+        doc.update(markers)
+        write_spliced_lists(
+            out,
+            doc,
+            {markers[name]: (_json_item(item) for item in items) for name, items in lists.items()},
+            ensure_ascii=True,
+        )
+        out.write("\n")
 
     def save(self, path: Path) -> None:
-        """Write the snapshot to ``path`` (UTF-8 JSON)."""
-        path.write_text(self.to_json(), encoding="utf-8")
+        """Write the snapshot to ``path`` (UTF-8 JSON) through a temporary file renamed into place, so a
+        failure never leaves half a snapshot where a complete one is expected."""
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                self.write_json(fh)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
+def _json_item(item: object) -> object:
+    return item.model_dump(mode="json") if isinstance(item, BaseModel) else item
 
 
 def load_snapshot(path: Path) -> Snapshot:

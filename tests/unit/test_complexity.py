@@ -23,7 +23,7 @@ from bench._snapshots import NOW, build_snapshot
 from reports import builtin_reporters
 from reports.base import ReportOptions
 from reports.html import PASS_ROWS_PER_RULE, HtmlReporter
-from scanner._jsontext import SPLICE, dumps_pretty, write_spliced
+from scanner._jsontext import SPLICE, dumps_pretty, splice, write_spliced, write_spliced_lists
 from scanner.engine import build_report, evaluate, select_rules
 from scanner.findings import ScanReport
 from scanner.plugins import load_registry
@@ -166,3 +166,13 @@ def test_a_document_without_exactly_one_splice_is_refused() -> None:
     for doc in ({"a": 1}, {"a": SPLICE, "b": [SPLICE]}):
         with pytest.raises(ValueError, match="exactly once"):
             write_spliced(io.StringIO(), doc, [], ensure_ascii=True)
+
+
+def test_several_streamed_lists_give_the_text_of_the_whole_document() -> None:
+    """Snapshots stream every list (``write_spliced_lists``); markers may sit anywhere, in any order."""
+    lists = {"zeta": [1, {"b": [2, 3]}], "alpha": [], "mid": ["x", None]}
+    doc = {"zeta": splice("zeta"), "alpha": splice("alpha"), "deep": {"mid": splice("mid"), "k": 1}}
+    out = io.StringIO()
+    write_spliced_lists(out, doc, {splice(k): iter(v) for k, v in lists.items()}, ensure_ascii=True)
+    whole = {"zeta": lists["zeta"], "alpha": [], "deep": {"mid": lists["mid"], "k": 1}}
+    assert out.getvalue() == json.dumps(whole, indent=2, sort_keys=True)
