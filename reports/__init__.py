@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from reports.base import Reporter, ReportOptions
@@ -71,8 +71,11 @@ def write_reports(
     options: ReportOptions,
     *,
     reporters: Mapping[str, Reporter] | None = None,
+    on_format: Callable[[Reporter], None] | None = None,
 ) -> dict[str, Path]:
     """Write every format into ``out_dir`` (created if missing); format -> path.
+
+    ``on_format`` is called with each reporter before it starts (progress for big reports).
 
     Each reporter streams into a temporary file beside its target, and only
     when every format has been written are they renamed into place, so a
@@ -90,6 +93,8 @@ def write_reports(
     pending: list[tuple[Reporter, str]] = []
     try:
         for reporter in chosen:
+            if on_format is not None:
+                on_format(reporter)
             pending.append((reporter, _write_temporary(reporter, report, options, out_dir)))
     except BaseException:
         for _, tmp in pending:

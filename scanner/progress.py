@@ -1,4 +1,7 @@
-"""Progress reporting for a collection run: a rich display on a terminal, log lines in CI, or nothing.
+"""Progress reporting for a scan's long steps: a rich display on a terminal, log lines in CI, or nothing.
+
+Collection reports per subscription (``ProgressSink``); the steps after it (evaluating the rules, writing
+each report), which take minutes on a tenant of a million role assignments, report as phases (``Phases``).
 
 Collectors talk to a ``ProgressSink`` only; which one is used is the CLI's
 choice (``make_progress``). Every sink writes to stderr (directly or through
@@ -9,7 +12,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Protocol, TextIO
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Protocol, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -144,3 +150,49 @@ def make_progress(quiet: bool, stream: TextIO | None = None) -> ProgressSink:
     if callable(isatty) and isatty():
         return RichProgress(target)
     return LogProgress()
+
+
+class Phases:
+    """The steps after collection, one at a time: a spinner naming the step on a terminal, then a line with
+    how long it took; log lines in CI (INFO, shown with ``-v``); nothing when quiet.
+
+    A silent pause of minutes reads as a hang: evaluating and writing the reports of a big tenant is long work.
+    """
+
+    def __init__(self, quiet: bool, stream: TextIO | None = None) -> None:
+        self._quiet = quiet
+        target = stream or sys.stderr
+        isatty = getattr(target, "isatty", None)
+        self._console: Console | None = Console(file=target) if not quiet and callable(isatty) and isatty() else None
+        self._status: Any = None
+        self._current = ""
+
+    @contextmanager
+    def phase(self, message: str) -> Iterator[None]:
+        """Show ``message`` (our own wording) while the block runs, then report its duration."""
+        if self._quiet:
+            yield
+            return
+        self._current = message
+        started = time.perf_counter()
+        if self._console is None:
+            logger.info("%s ...", message)
+            yield
+            logger.info("%s: done in %.1f s", message, time.perf_counter() - started)
+            return
+        with self._console.status(message) as status:
+            self._status = status
+            try:
+                yield
+            finally:
+                self._status = None
+        self._console.print(f"{message}: done in {time.perf_counter() - started:.1f} s", markup=False, highlight=False)
+
+    def update(self, detail: str) -> None:
+        """Say what the current phase is doing now (e.g. which report is being written)."""
+        if self._quiet:
+            return
+        if self._status is not None:
+            self._status.update(f"{self._current}: {detail}")
+        elif self._console is None:
+            logger.info("%s: %s", self._current, detail)

@@ -11,12 +11,15 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scanner import __version__
 from scanner.commands._source import open_config
 from scanner.config import Config, default_config
 from scanner.inventory import Identity, ScopeRequest, Snapshot, load_snapshot
+
+if TYPE_CHECKING:
+    from scanner.progress import Phases
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +107,7 @@ def run_scan(args: argparse.Namespace) -> int:
     from scanner.findings import load_findings
     from scanner.gate import FailOn, decide
     from scanner.plugins import load_registry
+    from scanner.progress import Phases
     from scanner.suppressions import apply_suppressions, load_suppressions
 
     offline = args.snapshot is not None
@@ -128,8 +132,13 @@ def run_scan(args: argparse.Namespace) -> int:
 
     # Rules see the clock of the scan, so re-evaluating a saved snapshot reproduces its findings.
     now = snapshot.finished_at
-    findings = evaluate(snapshot, selection, now=now)
-    report = build_report(snapshot, selection, findings, tool_version=__version__)
+    phases = Phases(quiet=args.quiet)
+    with phases.phase(
+        f"Evaluating {len(selection.rules)} rules over {len(snapshot.role_assignments):,} role assignments "
+        f"and {len(snapshot.applications):,} app registrations"
+    ):
+        findings = evaluate(snapshot, selection, now=now)
+        report = build_report(snapshot, selection, findings, tool_version=__version__)
     warnings: list[str] = []
     if entries is not None:
         report, supp_warnings = apply_suppressions(report, entries, today=now.date())
@@ -149,7 +158,8 @@ def run_scan(args: argparse.Namespace) -> int:
     out_dir = Path(args.output_dir or cfg.output.dir)
     formats = list(args.format or cfg.output.formats)
     reporters = {name: cls() for name, cls in registry.reporters.items()}
-    written = _write_reports(args, cfg, report, formats, out_dir, decision.line, reporters)
+    with phases.phase(f"Writing {len(set(formats))} report(s) of {len(report.results):,} results to {out_dir}"):
+        written = _write_reports(args, cfg, report, formats, out_dir, decision.line, reporters, phases)
     if args.save_snapshot:
         args.save_snapshot.parent.mkdir(parents=True, exist_ok=True)
         snapshot.save(args.save_snapshot)
@@ -170,6 +180,7 @@ def _write_reports(
     out_dir: Path,
     gate_line: str,
     reporters: dict[str, Any],
+    phases: Phases,
 ) -> dict[str, Path]:
     from reports import write_reports
     from reports.base import ReportOptions
@@ -180,7 +191,14 @@ def _write_reports(
         iac_map=dict(cfg.sarif.iac_map),
         gate_line=gate_line,
     )
-    return write_reports(report, formats, out_dir, options, reporters=reporters)  # type: ignore[arg-type]
+    return write_reports(
+        report,  # type: ignore[arg-type]
+        formats,
+        out_dir,
+        options,
+        reporters=reporters,
+        on_format=lambda r: phases.update(r.filename),
+    )
 
 
 def _write_bundle(
