@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from scanner import __version__
 from scanner.commands._source import open_config
 from scanner.config import Config, default_config
+from scanner.errors import OutputError
 from scanner.inventory import Identity, ScopeRequest, Snapshot, load_snapshot
 
 if TYPE_CHECKING:
@@ -77,17 +78,24 @@ def run_collection(cfg: Config, *, quiet: bool) -> Snapshot:
     return holder[0]
 
 
+def _save_snapshot(snapshot: Snapshot, path: Path) -> None:
+    """Write the snapshot file (streamed, renamed into place); OutputError (exit 2) when it cannot."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        snapshot.save(path)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write the snapshot: {exc.strerror or exc}") from exc
+
+
 def run_collect(args: argparse.Namespace) -> int:
     """``ahds-audit collect``: write the inventory snapshot; exit 3 when some scope was unreadable."""
     with open_config(args) as cfg:
         assert cfg is not None
         snapshot = run_collection(cfg, quiet=args.quiet)
-    text = snapshot.to_json()
     if str(args.output) == "-":
-        sys.stdout.write(text)
+        snapshot.write_json(sys.stdout)  # streamed: a big tenant's snapshot is never one string
     else:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(text, encoding="utf-8")
+        _save_snapshot(snapshot, args.output)
         if not args.quiet:
             print(f"snapshot written: {args.output}", file=sys.stderr)
     if snapshot.errors:
@@ -161,8 +169,7 @@ def run_scan(args: argparse.Namespace) -> int:
     with phases.phase(f"Writing {len(set(formats))} report(s) of {len(report.results):,} results to {out_dir}"):
         written = _write_reports(args, cfg, report, formats, out_dir, decision.line, reporters, phases)
     if args.save_snapshot:
-        args.save_snapshot.parent.mkdir(parents=True, exist_ok=True)
-        snapshot.save(args.save_snapshot)
+        _save_snapshot(snapshot, args.save_snapshot)
     if args.bundle:
         _write_bundle(args.bundle, cfg, snapshot, report, written)
     for w in warnings:

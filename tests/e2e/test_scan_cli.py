@@ -177,6 +177,30 @@ def test_collect_then_scan_snapshot(emulator_config: Path, tmp_path: Path) -> No
     assert main(["scan", "--snapshot", str(snap), "-o", str(tmp_path / "out"), "-q", "-f", "json"]) == 1
 
 
+def test_collect_to_stdout_is_the_same_document_as_to_a_file(
+    emulator_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snap = tmp_path / "snap.json"
+    assert main(["collect", "--config", str(emulator_config), "--output", str(snap), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["collect", "--config", str(emulator_config), "--output", "-", "-q"]) == 0
+    streamed = json.loads(capsys.readouterr().out)
+    written = json.loads(snap.read_text(encoding="utf-8"))
+    for volatile in ("started_at", "finished_at"):
+        streamed.pop(volatile), written.pop(volatile)
+    assert streamed == written
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+def test_a_snapshot_path_that_cannot_be_written_exits_2(
+    emulator_config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["collect", "--config", str(emulator_config), "--output", str(blocker / "snap.json"), "-q"]) == 2
+    assert "cannot write the snapshot" in capsys.readouterr().err
+
+
 def test_unknown_snapshot_major_version_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     snap = tmp_path / "future.json"
     snap.write_text(json.dumps({"schema_version": "9.0"}), encoding="utf-8")
