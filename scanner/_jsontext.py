@@ -26,6 +26,7 @@ __all__ = [
     "dumps_pretty",
     "encode_at",
     "reusable_encoder",
+    "shaped_encoder",
     "splice",
     "write_spliced",
     "write_spliced_lists",
@@ -78,6 +79,50 @@ def reusable_encoder(*, ensure_ascii: bool, default: Default | None = None) -> C
         return "".join(out)
 
     return encode_one
+
+
+def shaped_encoder(
+    keys: Iterable[str], *, ensure_ascii: bool, default: Default | None = None
+) -> Callable[[Mapping[str, Any], int], str]:
+    """``encode_at`` for dicts that all have exactly ``keys`` (a finding: millions of dicts of one shape).
+
+    The key order, each key's prefix and the closing bracket are worked out once per level instead of once
+    per dict; values go through the ordinary encoder. The text is identical to ``encode_at(doc, level)``.
+    """
+    ordered = sorted(keys)
+    if not ordered:
+        raise ValueError("shaped_encoder needs at least one key")
+    esc = encode_basestring_ascii if ensure_ascii else encode_basestring
+    encode_value = reusable_encoder(ensure_ascii=ensure_ascii, default=default)
+    layouts: dict[int, tuple[list[tuple[str, str]], str]] = {}
+
+    def layout(level: int) -> tuple[list[tuple[str, str]], str]:
+        inner = "\n" + _INDENT * (level + 1)
+        pairs = [(key, ("{" if i == 0 else ",") + inner + esc(key) + ": ") for i, key in enumerate(ordered)]
+        return pairs, "\n" + _INDENT * level + "}"
+
+    def encode_shaped(doc: Mapping[str, Any], level: int) -> str:
+        found = layouts.get(level)
+        if found is None:
+            found = layouts[level] = layout(level)
+        pairs, closing = found
+        parts: list[str] = []
+        append = parts.append
+        for key, prefix in pairs:
+            value = doc[key]
+            kind = type(value)
+            if kind is str:
+                append(prefix + esc(value))
+            elif value is None:
+                append(prefix + "null")
+            elif kind is Fragment:
+                append(prefix + value)
+            else:
+                append(prefix + encode_value(value, level + 1))
+        append(closing)
+        return "".join(parts)
+
+    return encode_shaped
 
 
 def dumps_pretty(obj: Any, *, ensure_ascii: bool = True, default: Default | None = None) -> str:

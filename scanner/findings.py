@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -19,7 +19,7 @@ from typing import Any, Literal, TextIO
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import to_jsonable_python
 
-from scanner._jsontext import SPLICE, Fragment, encode_at, reusable_encoder, write_spliced
+from scanner._jsontext import SPLICE, Fragment, encode_at, shaped_encoder, write_spliced
 from scanner.errors import SnapshotError
 from scanner.inventory import CollectionError, Identity, ScopeRequest, normalize_id
 from scanner.rule import Severity, Status
@@ -290,7 +290,7 @@ class ScanReport(_Doc):
                 )
             return found
 
-        encode_document = reusable_encoder(ensure_ascii=False, default=evidence_default)
+        encode_document = shaped_encoder(_FINDING_KEYS, ensure_ascii=False, default=evidence_default)
 
         def encode(f: Finding, level: int) -> str:
             return encode_document(finding_document(f, once(f.remediation), once(f.compliance)), level)
@@ -299,6 +299,9 @@ class ScanReport(_Doc):
         write_spliced(out, doc, items, ensure_ascii=False, encode_item=encode)
         out.write("\n")
 
+
+_FINDING_KEYS = tuple(f.name for f in fields(Finding))
+"""The keys of every finding's JSON object (``finding_document``)."""
 
 _FINDING_FIELD_LEVEL = 3
 """Depth of a result's field values in ``findings.json``: document > results list > result > field."""

@@ -23,7 +23,15 @@ from bench._snapshots import NOW, build_snapshot
 from reports import builtin_reporters
 from reports.base import ReportOptions
 from reports.html import PASS_ROWS_PER_RULE, HtmlReporter
-from scanner._jsontext import SPLICE, dumps_pretty, splice, write_spliced, write_spliced_lists
+from scanner._jsontext import (
+    SPLICE,
+    dumps_pretty,
+    encode_at,
+    shaped_encoder,
+    splice,
+    write_spliced,
+    write_spliced_lists,
+)
 from scanner.engine import build_report, evaluate, select_rules
 from scanner.findings import ScanReport
 from scanner.plugins import load_registry
@@ -120,9 +128,29 @@ def test_html_lists_every_pass_up_to_the_cap() -> None:
 
 
 def test_findings_json_is_the_standard_library_text() -> None:
-    for report in (demo_report(), hostile_report()):
+    snapshot = build_snapshot(role_assignments=1500, applications=150, subscriptions=2)
+    selection = select_rules(load_registry())
+    evaluated = build_report(snapshot, selection, evaluate(snapshot, selection, now=NOW), tool_version="t")
+    for report in (demo_report(), hostile_report(), evaluated):
         expected = json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         assert report.to_json() == expected
+
+
+_keys = st.lists(st.text(max_size=5), min_size=1, max_size=5, unique=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_keys.flatmap(lambda keys: st.tuples(st.just(keys), st.lists(_json_values, min_size=len(keys), max_size=len(keys)))),
+       st.integers(min_value=0, max_value=4), st.booleans())
+def test_a_dict_of_a_fixed_shape_is_encoded_as_any_dict(
+    shape: tuple[list[str], list[object]], level: int, ensure_ascii: bool
+) -> None:
+    """``shaped_encoder`` (every finding of findings.json) writes the text ``encode_at`` writes."""
+    keys, values = shape
+    doc = dict(zip(keys, values, strict=True))
+    encode = shaped_encoder(keys, ensure_ascii=ensure_ascii)
+    assert encode(doc, level) == encode_at(doc, level, ensure_ascii=ensure_ascii)
+    assert encode(doc, level) == encode_at(doc, level, ensure_ascii=ensure_ascii)  # reused: same text
 
 
 _json_values = st.recursive(
