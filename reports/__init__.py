@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from reports.base import Reporter, ReportOptions
+from scanner._files import write_temporary
 from scanner.errors import OutputError, UsageError
 from scanner.findings import ScanReport
 
@@ -90,7 +90,7 @@ def write_reports(
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot create the output directory: {exc.strerror or exc}") from exc
-    pending: list[tuple[Reporter, str]] = []
+    pending: list[tuple[Reporter, Path]] = []
     try:
         for reporter in chosen:
             if on_format is not None:
@@ -98,7 +98,7 @@ def write_reports(
             pending.append((reporter, _write_temporary(reporter, report, options, out_dir)))
     except BaseException:
         for _, tmp in pending:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         if created:
             with contextlib.suppress(OSError):
                 out_dir.rmdir()  # the directory this call created, now empty again
@@ -116,28 +116,17 @@ def write_reports(
         return written
     finally:
         for _, tmp in pending:
-            Path(tmp).unlink(missing_ok=True)  # already renamed unless something failed
+            tmp.unlink(missing_ok=True)  # already renamed unless something failed
 
 
-def _write_temporary(reporter: Reporter, report: ScanReport, options: ReportOptions, out_dir: Path) -> str:
+def _write_temporary(reporter: Reporter, report: ScanReport, options: ReportOptions, out_dir: Path) -> Path:
     """Stream one format into a new temporary file in ``out_dir``; its path (removed again on failure)."""
     target = out_dir / reporter.filename
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{reporter.filename}.", dir=out_dir)
+        # 0644: an ordinary file whatever the umask, as every report has always been written.
+        return write_temporary(target, lambda fh: reporter.write(report, options, fh), mode=0o644)
     except OSError as exc:
         raise _output_error(reporter, target, exc) from exc
-    try:
-        os.fchmod(fd, 0o644)  # mkstemp creates 0600; a report is an ordinary file
-        # Lone surrogates (possible in JSON-decoded names) cannot be UTF-8: keep them visible as escapes.
-        with open(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as fh:
-            reporter.write(report, options, fh)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise _output_error(reporter, target, exc) from exc
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return tmp
 
 
 def _output_error(reporter: Reporter, target: Path, exc: OSError) -> OutputError:

@@ -11,7 +11,6 @@ It never holds a secret value, a token, or data-plane content.
 from __future__ import annotations
 
 import io
-import os
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any, Literal, NewType, TextIO
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from scanner._files import write_atomically
 from scanner._jsontext import splice, write_spliced_lists
 from scanner.errors import SnapshotError
 
@@ -500,14 +500,7 @@ class Snapshot(_Model):
     def save(self, path: Path) -> None:
         """Write the snapshot to ``path`` (UTF-8 JSON) through a temporary file renamed into place, so a
         failure never leaves half a snapshot where a complete one is expected."""
-        tmp = path.with_name(f".{path.name}.tmp")
-        try:
-            with tmp.open("w", encoding="utf-8", newline="") as fh:
-                self.write_json(fh)
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        write_atomically(path, self.write_json)
 
 
 def _json_item(item: object) -> object:

@@ -54,6 +54,7 @@ def test_reporters_read_only_findings(path: Path) -> None:
         "scanner.rule",
         "scanner.errors",
         "scanner._jsontext",
+        "scanner._files",
         "rules._controls",
         "reports",
     )
