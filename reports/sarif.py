@@ -144,7 +144,9 @@ def _message(f: Finding) -> str:
     return clean_text(text)
 
 
-def _result(f: Finding, index: int, options: ReportOptions, with_baseline: bool) -> dict[str, Any]:
+def _result(
+    f: Finding, index: int, options: ReportOptions, with_baseline: bool, compliance: dict[str, Any]
+) -> dict[str, Any]:
     if f.status is Status.FAIL:
         kind, level = "fail", LEVEL[f.severity]
     elif f.status is Status.PASS:
@@ -176,7 +178,7 @@ def _result(f: Finding, index: int, options: ReportOptions, with_baseline: bool)
             "subscriptionId": f.subscription_id,
             "subId": f.sub_id,
             "evidence": f.evidence,
-            "compliance": f.compliance.model_dump(mode="json"),
+            "compliance": compliance,
         },
     }
     if with_baseline:
@@ -252,7 +254,16 @@ def _document(report: ScanReport, options: ReportOptions) -> tuple[dict[str, Any
     index = {r.id: i for i, r in enumerate(rules)}
     # baselineState is all-or-none across a run; set it only when every result has one.
     with_baseline = bool(results) and report.baseline is not None and all(f.baseline_state for f in results)
-    sarif_results = (_result(f, index[f.rule_id], options, with_baseline) for f in results)
+    # A rule's findings share one compliance object: dump it once per object, not once per result.
+    dumped: dict[int, dict[str, Any]] = {}
+
+    def compliance_of(f: Finding) -> dict[str, Any]:
+        found = dumped.get(id(f.compliance))
+        if found is None:
+            found = dumped[id(f.compliance)] = f.compliance.model_dump(mode="json")
+        return found
+
+    sarif_results = (_result(f, index[f.rule_id], options, with_baseline, compliance_of(f)) for f in results)
     scan = report.scan
     run: dict[str, Any] = {
         "tool": {
